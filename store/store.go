@@ -1,0 +1,289 @@
+// Package store keeps everything the connector must not lose: the durable job
+// queue behind both delivery directions, the Telegram <-> Turn message id map,
+// inline-keyboard callbacks, media waiting to be sent, and per-chat state.
+//
+// Two implementations satisfy Store: PostgreSQL (store.OpenPostgres, for hosted
+// and multi-replica use) and an embedded pure-Go SQLite file (store.OpenSQLite,
+// the single-bot default). Both pass the same conformance suite in
+// store/storetest, so the service relies on behaviour, not on a database.
+package store
+
+import (
+	"context"
+	"errors"
+	"time"
+)
+
+// Errors callers branch on.
+var (
+	// ErrNotFound: the row asked for does not exist (or has expired).
+	ErrNotFound = errors.New("store: not found")
+	// ErrLeaseLost: the job's lease expired and another worker claimed it, or
+	// the job was already finished; the caller must drop its result.
+	ErrLeaseLost = errors.New("store: job lease lost")
+	// ErrLocked: the embedded store is already in use by another process.
+	ErrLocked = errors.New("store: database is in use by another process")
+)
+
+// Kind names what a job does; workers claim the kinds they handle.
+type Kind string
+
+const (
+	// KindUpdate: a raw Telegram update to bridge to Turn (lane: the chat).
+	KindUpdate Kind = "update"
+	// KindOutbound: a rendered Turn message to send to Telegram (lane: the chat).
+	KindOutbound Kind = "outbound"
+	// KindStatus: a message status to report to Turn (lane: the chat).
+	KindStatus Kind = "status"
+	// KindFetch: download a Turn media link before it expires (own lane).
+	KindFetch Kind = "fetch"
+)
+
+// State of a job.
+type State string
+
+const (
+	StatePending State = "pending" // waiting, in flight, or waiting for a retry
+	StateDone    State = "done"    // delivered; kept a while for de-duplication
+	StateDead    State = "dead"    // dead letter: gave up, with LastError saying why
+)
+
+// NewJob is a job to enqueue.
+type NewJob struct {
+	Channel string
+	Kind    Kind
+	// Lane orders jobs: within one (Channel, Lane) a job is claimable only when
+	// no earlier (lower ID) job of that lane is still pending. Dead and done
+	// jobs do not block a lane. Jobs of different kinds may share a lane.
+	Lane string
+	// DedupKey, when set, makes the job unique per (Channel, Kind, DedupKey):
+	// enqueueing it again is a no-op (reported as ID 0) for as long as the
+	// first job is kept, whatever its state.
+	DedupKey string
+	// Priority: lower is claimed first (conversation before broadcast).
+	Priority int
+	Payload  []byte
+	// NotBefore delays the first attempt; zero means now.
+	NotBefore time.Time
+}
+
+// Job is a claimed job. Token identifies the claim: finishing calls must
+// present it, so a worker whose lease expired cannot finish a job another
+// worker now owns.
+type Job struct {
+	ID        int64
+	Channel   string
+	Kind      Kind
+	Lane      string
+	DedupKey  string
+	Priority  int
+	Payload   []byte
+	Progress  int // how many parts of a multi-part job are done (see Advance)
+	Attempts  int // including the current one
+	CreatedAt time.Time
+	LastError string
+	Token     string
+}
+
+// JobInfo is a job as listed for operators.
+type JobInfo struct {
+	ID          int64
+	Channel     string
+	Kind        Kind
+	Lane        string
+	State       State
+	Attempts    int
+	Progress    int
+	LastError   string
+	CreatedAt   time.Time
+	NextAttempt time.Time
+	UpdatedAt   time.Time
+}
+
+// ClaimParams selects what a worker takes.
+type ClaimParams struct {
+	Worker string        // identifies the worker (host/pid), for operators
+	Kinds  []Kind        // kinds this worker handles; empty means all
+	Limit  int           // at most this many jobs
+	Lease  time.Duration // the claim expires after this; another worker may then take it
+}
+
+// MessageMap links a Telegram message to the connector message id given to Turn
+// (outbound), or to the inbound message id sent to Turn (inbound).
+type MessageMap struct {
+	Channel    string
+	ChatID     int64
+	TelegramID int    // Telegram message_id, unique within the chat
+	TurnID     string // the connector's message id
+}
+
+// Callback is one inline-keyboard button: Telegram carries only Key (<= 64
+// bytes) as callback_data; the store keeps what the button means.
+type Callback struct {
+	Channel string
+	Key     string // callback_data
+	Group   string // all buttons of one keyboard share a group; a press uses the group
+	ChatID  int64
+	TurnID  string // the connector message id of the message carrying the keyboard
+	// Reply is what Turn receives when pressed: "button_reply", "list_reply"
+	// (interactive) or "button" (template quick reply).
+	Reply       string
+	ReplyID     string // Turn's button/row id, or the template button payload
+	Title       string
+	Description string
+	CreatedAt   time.Time
+}
+
+// Sent records a Turn message accepted by Telegram, so that delivered/read
+// statuses can follow when the person next writes.
+type Sent struct {
+	Channel string
+	ChatID  int64
+	TurnID  string
+	SentAt  time.Time
+}
+
+// StatusPayload is the payload of a KindStatus job (built by the store for
+// read receipts, and by the bridge for sent/failed).
+type StatusPayload struct {
+	TurnID      string `json:"id"`
+	Status      string `json:"status"`
+	Timestamp   int64  `json:"timestamp"`
+	RecipientID string `json:"recipient_id"`
+}
+
+// Receipts asks, inside a Batch, to mark every Sent message of a chat that has
+// not been read yet as read, queueing a "delivered" then a "read" KindStatus job
+// (lane "status:<chat>", payload StatusPayload JSON) for each, oldest first.
+type Receipts struct {
+	Channel string
+	ChatID  int64
+	At      time.Time
+}
+
+// Batch is a set of writes applied atomically with the call that carries it.
+type Batch struct {
+	Jobs      []NewJob
+	Maps      []MessageMap
+	Callbacks []Callback
+	Sent      []Sent
+	Receipts  []Receipts
+	// ClearGone forgets that these chats were gone (the person wrote again).
+	ClearGone []ChatRef
+	// Offset, when set, stores a polled bot's next getUpdates offset in the
+	// same transaction as the updates it acknowledges (never moving backwards).
+	Offset *Offset
+}
+
+// Offset is a polled bot's next getUpdates offset.
+type Offset struct {
+	Channel string
+	Next    int64
+}
+
+// ChatRef names a chat of a channel.
+type ChatRef struct {
+	Channel string
+	ChatID  int64
+}
+
+// Media is a file fetched from Turn and kept until it is sent.
+type Media struct {
+	Channel  string
+	Key      string
+	MimeType string
+	Filename string
+	SHA256   string // hex
+	Data     []byte
+}
+
+// JobFilter selects jobs for operators; zero fields match everything.
+type JobFilter struct {
+	Channel string
+	Kind    Kind
+	State   State
+	Limit   int
+}
+
+// QueueStat summarises one (channel, kind, state) group.
+type QueueStat struct {
+	Channel string
+	Kind    Kind
+	State   State
+	Count   int
+	Oldest  time.Time
+}
+
+// Store is what the service needs from persistence. Every method is safe for
+// concurrent use; every write is durable when the method returns nil.
+type Store interface {
+	// Migrate applies pending migrations.
+	Migrate(ctx context.Context) error
+	// Ping reports whether the database answers.
+	Ping(ctx context.Context) error
+	Close() error
+
+	// Enqueue applies b atomically and returns, for each of b.Jobs in order,
+	// the new job's ID, or 0 when its DedupKey was already known.
+	Enqueue(ctx context.Context, b Batch) ([]int64, error)
+	// Claim leases up to p.Limit claimable jobs: pending, due (next attempt
+	// <= now), not leased (or lease expired), head of their lane. Ordered by
+	// Priority, then ID. Attempts is incremented.
+	Claim(ctx context.Context, p ClaimParams) ([]Job, error)
+	// Advance records partial progress of a claimed job (parts done) with b,
+	// atomically, and extends nothing else. ErrLeaseLost if the claim is stale.
+	Advance(ctx context.Context, job Job, progress int, b Batch) error
+	// Complete marks a claimed job done and applies b atomically.
+	Complete(ctx context.Context, job Job, b Batch) error
+	// Retry releases a claimed job to be tried again at `at`, recording why.
+	// When uncount is true the current attempt is not counted (a throttle
+	// pause, not a failure).
+	Retry(ctx context.Context, job Job, at time.Time, reason string, uncount bool) error
+	// Kill moves a claimed job to the dead-letter state with its reason, and
+	// applies b atomically (e.g. a "failed" status job).
+	Kill(ctx context.Context, job Job, reason string, b Batch) error
+
+	// ListJobs lists jobs for operators, newest first.
+	ListJobs(ctx context.Context, f JobFilter) ([]JobInfo, error)
+	// QueueStats counts jobs by channel, kind and state, with the oldest
+	// creation time of each group; done jobs are not counted.
+	QueueStats(ctx context.Context) ([]QueueStat, error)
+	// Requeue makes a dead job pending again, due now, with attempts reset.
+	Requeue(ctx context.Context, id int64) error
+	// Discard deletes a job that is dead, or pending and not leased.
+	Discard(ctx context.Context, id int64) error
+	// Prune deletes done jobs last updated before `before`, returning how many.
+	Prune(ctx context.Context, before time.Time) (int, error)
+
+	// TurnID finds the connector id mapped to a Telegram message.
+	TurnID(ctx context.Context, channel string, chatID int64, telegramID int) (string, error)
+
+	// UseCallback resolves a pressed button. The first press of any button of
+	// a group returns it with first=true and marks the group used; later
+	// presses of that group return it with first=false. ErrNotFound when the
+	// key is unknown or older than maxAge.
+	UseCallback(ctx context.Context, channel, key string, maxAge time.Duration) (cb Callback, first bool, err error)
+
+	// PutMedia stores a fetched file (replacing one with the same key).
+	PutMedia(ctx context.Context, m Media) error
+	// GetMedia returns a stored file, or ErrNotFound.
+	GetMedia(ctx context.Context, channel, key string) (Media, error)
+	// DeleteMedia forgets a stored file; deleting a missing one is not an error.
+	DeleteMedia(ctx context.Context, channel, key string) error
+
+	// FileID returns Telegram's file_id for content with this SHA-256 (hex),
+	// kept so identical media is not uploaded twice; ErrNotFound if unknown.
+	FileID(ctx context.Context, channel, sha256 string) (string, error)
+	// PutFileID remembers a file_id for content with this SHA-256.
+	PutFileID(ctx context.Context, channel, sha256, fileID string) error
+
+	// SetChatGone marks a chat as unreachable (blocked, deactivated, not found).
+	SetChatGone(ctx context.Context, channel string, chatID int64, reason string) error
+	// ChatGone reports whether a chat is marked unreachable, and why.
+	ChatGone(ctx context.Context, channel string, chatID int64) (bool, string, error)
+
+	// Offset is the next getUpdates offset of a polled bot (0 if none yet).
+	Offset(ctx context.Context, channel string) (int64, error)
+	// SetOffset stores the next getUpdates offset; it never moves backwards.
+	SetOffset(ctx context.Context, channel string, offset int64) error
+}
