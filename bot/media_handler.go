@@ -1,0 +1,77 @@
+package bot
+
+import (
+	"errors"
+	"io"
+	"net/http"
+	"strconv"
+	"time"
+)
+
+// Media serves GET /media/{token}: a signed, expiring link to an inbound
+// file, given to Turn instead of Telegram's download URL (which contains the
+// bot token). The file is streamed from Telegram on each fetch.
+func (s *Service) Media(w http.ResponseWriter, r *http.Request, token string) {
+	key, err := peekLinkChannel(token)
+	if err != nil {
+		writeProblem(w, http.StatusForbidden, "invalid media link")
+		return
+	}
+	ch, ok := s.Channel(key)
+	if !ok {
+		writeProblem(w, http.StatusNotFound, "unknown channel")
+		return
+	}
+	c, err := verifyLink(ch.linkKey, token, time.Now())
+	switch {
+	case errors.Is(err, errLinkExpired):
+		writeProblem(w, http.StatusGone, "media link expired")
+		return
+	case err != nil:
+		writeProblem(w, http.StatusForbidden, "invalid media link")
+		return
+	}
+	f, err := ch.TG.Open(r.Context(), c.FileID)
+	if err != nil {
+		ch.log.Warn("media link: telegram file unavailable", "err", ch.TG.Scrub(err))
+		var api *APIError
+		if errors.As(err, &api) && api.Code >= 400 && api.Code < 500 && api.Code != http.StatusTooManyRequests {
+			writeProblem(w, http.StatusNotFound, "file no longer available")
+			return
+		}
+		writeProblem(w, http.StatusBadGateway, "telegram unavailable")
+		return
+	}
+	defer f.Body.Close()
+	h := w.Header()
+	ct := c.MimeType
+	if ct == "" {
+		ct = "application/octet-stream"
+	}
+	h.Set("Content-Type", ct)
+	h.Set("X-Content-Type-Options", "nosniff")
+	h.Set("Cache-Control", "private, max-age=300")
+	if c.Filename != "" {
+		h.Set("Content-Disposition", `attachment; filename="`+sanitizeFilename(c.Filename)+`"`)
+	}
+	if f.Size > 0 {
+		h.Set("Content-Length", strconv.FormatInt(f.Size, 10))
+	}
+	if r.Method == http.MethodHead {
+		return
+	}
+	if _, err := io.Copy(w, f.Body); err != nil {
+		ch.log.Warn("media link: copy interrupted", "err", ch.TG.Scrub(err))
+	}
+}
+
+func sanitizeFilename(s string) string {
+	out := make([]rune, 0, len(s))
+	for _, r := range s {
+		if r < 0x20 || r == '"' || r == '\\' || r == 0x7f {
+			r = '_'
+		}
+		out = append(out, r)
+	}
+	return string(out)
+}

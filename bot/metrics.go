@@ -1,0 +1,30 @@
+package bot
+
+import (
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/promauto"
+)
+
+var (
+	updatesAccepted = promauto.NewCounterVec(prometheus.CounterOpts{
+		Name: "turn_telegram_updates_accepted_total",
+		Help: "Telegram updates accepted for bridging (stored, or a duplicate of one stored).",
+	}, []string{"result"})
+	updatesSkipped = promauto.NewCounterVec(prometheus.CounterOpts{
+		Name: "turn_telegram_updates_skipped_total",
+		Help: "Telegram updates not bridged to Turn, by reason (group_chat, channel_post, edited_message, ...).",
+	}, []string{"reason"})
+	outboundAccepted = promauto.NewCounterVec(prometheus.CounterOpts{
+		Name: "turn_telegram_outbound_accepted_total",
+		Help: "Turn webhook calls by result (stored, bad_signature, bad_request, unavailable).",
+	}, []string{"result"})
+	telegramSeconds = promauto.NewHistogramVec(prometheus.HistogramOpts{
+		Name:    "turn_telegram_telegram_call_seconds",
+		Help:    "Latency of Telegram send calls, by method.",
+		Buckets: prometheus.ExponentialBuckets(0.005, 2, 12),
+	}, []string{"method"})
+	messagesDelivered = promauto.NewCounterVec(prometheus.CounterOpts{
+		Name: "turn_telegram_messages_delivered_total",
+		Help: "Messages delivered, by direction (to_turn, to_telegram) and kind.",
+	}, []string{"direction", "kind"})
+)

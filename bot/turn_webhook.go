@@ -1,0 +1,133 @@
+package bot
+
+import (
+	"crypto/rand"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/turn-telegram/turn-telegram/store"
+	"github.com/turn-telegram/turn-telegram/turn"
+)
+
+// TurnWebhook serves POST /channels/{channel}/turn: it checks Turn's
+// signature before parsing, renders the message for Telegram, stores it with
+// its callbacks and media fetches in one transaction, and only then answers
+// 200 with the connector message id. Sending happens later, from the store.
+//
+// Turn's payload has no idempotency key and a journey may say the same thing
+// twice, so every accepted call is a new message.
+func (s *Service) TurnWebhook(w http.ResponseWriter, r *http.Request, key string) {
+	ch, ok := s.Channel(key)
+	if !ok {
+		turn.WriteError(w, http.StatusNotFound, map[string]any{"channel": []string{"is unknown"}})
+		return
+	}
+	body, err := readBody(r)
+	if errors.Is(err, errTooLarge) {
+		outboundAccepted.WithLabelValues("too_large").Inc()
+		turn.WriteError(w, http.StatusRequestEntityTooLarge, map[string]any{"body": []string{"is over 1 MiB"}})
+		return
+	} else if err != nil {
+		turn.WriteError(w, http.StatusBadRequest, map[string]any{"body": []string{"could not be read"}})
+		return
+	}
+	if !turn.VerifySignature([]byte(ch.Config.TurnHMACSecret), body, r.Header.Get(turn.SignatureHeader)) {
+		outboundAccepted.WithLabelValues("bad_signature").Inc()
+		turn.WriteError(w, http.StatusUnauthorized, map[string]any{"signature": []string{"is missing or invalid"}})
+		return
+	}
+	out, err := turn.DecodeOutbound(body)
+	if err != nil {
+		outboundAccepted.WithLabelValues("bad_request").Inc()
+		turn.WriteError(w, http.StatusBadRequest, validationErrors(err))
+		return
+	}
+	chatID, err := strconv.ParseInt(strings.TrimPrefix(strings.TrimSpace(out.To), "+"), 10, 64)
+	if err != nil || chatID == 0 {
+		outboundAccepted.WithLabelValues("bad_request").Inc()
+		turn.WriteError(w, http.StatusBadRequest, map[string]any{"to": []string{"is not a Telegram chat id"}})
+		return
+	}
+	turnID := newMessageID()
+	rd, err := Render(key, turnID, chatID, out)
+	if err != nil {
+		outboundAccepted.WithLabelValues("bad_request").Inc()
+		turn.WriteError(w, http.StatusBadRequest, validationErrors(err))
+		return
+	}
+	log := ch.log.With("turn_id", turnID, "chat", chatID, "kind", rd.Plan.Kind, "version", out.Version)
+	for _, n := range rd.Notes {
+		log.Warn("turn message rendered in a degraded form", "note", n)
+	}
+	b, err := outboundBatch(key, chatID, rd)
+	if err != nil {
+		turn.WriteError(w, http.StatusInternalServerError, map[string]any{"message": []string{"could not be encoded"}})
+		return
+	}
+	if _, err := s.st.Enqueue(r.Context(), b); err != nil {
+		log.Error("store outbound failed; Turn will retry", "err", err)
+		outboundAccepted.WithLabelValues("unavailable").Inc()
+		turn.WriteError(w, http.StatusServiceUnavailable, map[string]any{"store": []string{"is unavailable"}})
+		return
+	}
+	outboundAccepted.WithLabelValues("stored").Inc()
+	log.Debug("turn message accepted", "parts", len(rd.Plan.Parts))
+	s.notify()
+	turn.WriteReply(w, turnID)
+}
+
+// outboundBatch is everything an accepted Turn message writes at once: the
+// plan to send, a fetch job per media link (Turn's links expire in minutes,
+// so they are fetched now, not when the chat's turn comes), and callbacks.
+func outboundBatch(channel string, chatID int64, rd Rendered) (store.Batch, error) {
+	plan, err := json.Marshal(rd.Plan)
+	if err != nil {
+		return store.Batch{}, err
+	}
+	b := store.Batch{}
+	for _, m := range rd.Media {
+		p, err := json.Marshal(m)
+		if err != nil {
+			return store.Batch{}, err
+		}
+		b.Jobs = append(b.Jobs, store.NewJob{
+			Channel: channel, Kind: store.KindFetch, Lane: "fetch:" + m.Key, Payload: p,
+		})
+	}
+	b.Jobs = append(b.Jobs, store.NewJob{
+		Channel: channel, Kind: store.KindOutbound, Lane: outLane(chatID), Payload: plan,
+	})
+	now := time.Now().UTC()
+	for _, cb := range rd.Callbacks {
+		cb.Channel, cb.ChatID, cb.CreatedAt = channel, chatID, now
+		b.Callbacks = append(b.Callbacks, cb)
+	}
+	return b, nil
+}
+
+func validationErrors(err error) map[string]any {
+	var ve *turn.ValidationError
+	if errors.As(err, &ve) {
+		return ve.Errors
+	}
+	var re *RenderError
+	if errors.As(err, &re) {
+		return re.Fields()
+	}
+	return map[string]any{"body": []string{err.Error()}}
+}
+
+// newMessageID is a random connector message id (UUID v4 form).
+func newMessageID() string {
+	var b [16]byte
+	_, _ = rand.Read(b[:])
+	b[6] = b[6]&0x0f | 0x40
+	b[8] = b[8]&0x3f | 0x80
+	h := hex.EncodeToString(b[:])
+	return h[0:8] + "-" + h[8:12] + "-" + h[12:16] + "-" + h[16:20] + "-" + h[20:]
+}

@@ -1,0 +1,231 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"net/url"
+	"os"
+	"regexp"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// config is the service's settings, read from the environment. Every secret
+// may instead be given as a file path in NAME_FILE (Docker/Kubernetes
+// secrets), which wins over NAME.
+type config struct {
+	TelegramToken   string
+	TelegramAPIURL  string
+	TelegramMode    string
+	WebhookSecret   string
+	TurnAPIURL      string
+	TurnNumberID    string
+	TurnToken       string
+	TurnHMACSecret  string
+	PublicURL       string
+	DatabaseURL     string
+	DataDir         string
+	ListenAddr      string
+	ReadReceipts    bool
+	MediaLinkTTL    time.Duration
+	TelegramRate    float64
+	Workers         int
+	MaxAttempts     int
+	MaxAge          time.Duration
+	ShutdownTimeout time.Duration
+	LogLevel        string
+}
+
+// configError names the one setting that stops start-up.
+type configError struct {
+	Var string
+	Msg string
+}
+
+func (e *configError) Error() string { return e.Var + " " + e.Msg }
+
+var (
+	tokenRe  = regexp.MustCompile(`^[0-9]{3,}:[A-Za-z0-9_-]{20,}$`)
+	secretRe = regexp.MustCompile(`^[A-Za-z0-9_-]{1,256}$`)
+)
+
+type env func(string) string
+
+// get reads NAME_FILE's contents if set, else NAME.
+func (e env) get(name string) (string, error) {
+	if path := e(name + "_FILE"); path != "" {
+		b, err := os.ReadFile(path)
+		if err != nil {
+			return "", &configError{name + "_FILE", fmt.Sprintf("cannot be read: %v", err)}
+		}
+		return strings.TrimSpace(string(b)), nil
+	}
+	return strings.TrimSpace(e(name)), nil
+}
+
+// loadConfig reads and checks the whole configuration. For serve, the
+// channel settings are required; migrate needs only the store settings.
+func loadConfig(getenv func(string) string, needChannel bool) (*config, error) {
+	e := env(getenv)
+	c := &config{}
+	var err error
+	str := func(name, def string) string {
+		if err != nil {
+			return ""
+		}
+		var v string
+		v, err = e.get(name)
+		if v == "" {
+			v = def
+		}
+		return v
+	}
+	c.TelegramToken = str("TELEGRAM_BOT_TOKEN", "")
+	c.TelegramAPIURL = str("TELEGRAM_API_URL", "https://api.telegram.org")
+	c.TelegramMode = str("TELEGRAM_MODE", "")
+	c.WebhookSecret = str("TELEGRAM_WEBHOOK_SECRET", "")
+	c.TurnAPIURL = str("TURN_API_URL", "https://whatsapp.turn.io")
+	c.TurnNumberID = str("TURN_NUMBER_ID", "")
+	c.TurnToken = str("TURN_TOKEN", "")
+	c.TurnHMACSecret = str("TURN_HMAC_SECRET", "")
+	c.PublicURL = str("PUBLIC_URL", "")
+	c.DatabaseURL = str("DATABASE_URL", "")
+	c.DataDir = str("DATA_DIR", "./data")
+	c.ListenAddr = str("LISTEN_ADDR", ":8080")
+	c.LogLevel = str("LOG_LEVEL", "info")
+	if err != nil {
+		return nil, err
+	}
+	if c.ReadReceipts, err = boolVar(e, "READ_RECEIPTS", true); err != nil {
+		return nil, err
+	}
+	if c.MediaLinkTTL, err = durationVar(e, "MEDIA_LINK_TTL", 24*time.Hour); err != nil {
+		return nil, err
+	}
+	if c.MaxAge, err = durationVar(e, "DELIVERY_MAX_AGE", 24*time.Hour); err != nil {
+		return nil, err
+	}
+	if c.ShutdownTimeout, err = durationVar(e, "SHUTDOWN_TIMEOUT", 20*time.Second); err != nil {
+		return nil, err
+	}
+	if c.TelegramRate, err = floatVar(e, "TELEGRAM_RATE_LIMIT", 30, 1, 1000); err != nil {
+		return nil, err
+	}
+	if c.Workers, err = intVar(e, "WORKERS", 32, 1, 1024); err != nil {
+		return nil, err
+	}
+	if c.MaxAttempts, err = intVar(e, "DELIVERY_MAX_ATTEMPTS", 20, 1, 1000); err != nil {
+		return nil, err
+	}
+	switch strings.ToLower(c.LogLevel) {
+	case "debug", "info", "warn", "error":
+	default:
+		return nil, &configError{"LOG_LEVEL", "must be debug, info, warn or error"}
+	}
+	if c.DatabaseURL != "" {
+		u, perr := url.Parse(c.DatabaseURL)
+		if perr != nil || (u.Scheme != "postgres" && u.Scheme != "postgresql") {
+			return nil, &configError{"DATABASE_URL", "must be a postgres:// URL (leave it unset for the embedded store)"}
+		}
+	}
+	if !needChannel {
+		return c, nil
+	}
+	return c, c.checkChannel()
+}
+
+func (c *config) checkChannel() error {
+	switch {
+	case c.TelegramToken == "":
+		return &configError{"TELEGRAM_BOT_TOKEN", "is required (the token @BotFather gave the bot)"}
+	case !tokenRe.MatchString(c.TelegramToken):
+		return &configError{"TELEGRAM_BOT_TOKEN", "is malformed (expected <digits>:<secret> as @BotFather gives it)"}
+	case c.TurnNumberID == "":
+		return &configError{"TURN_NUMBER_ID", "is required (the Turn channel's number uuid)"}
+	case strings.ContainsAny(c.TurnNumberID, "/?#% "):
+		return &configError{"TURN_NUMBER_ID", "is malformed (expected the channel's number uuid)"}
+	case c.TurnToken == "":
+		return &configError{"TURN_TOKEN", "is required (the channel's API token from Turn's settings)"}
+	case c.TurnHMACSecret == "":
+		return &configError{"TURN_HMAC_SECRET", "is required (the webhook secret Turn returned when the channel was created)"}
+	case c.WebhookSecret != "" && !secretRe.MatchString(c.WebhookSecret):
+		return &configError{"TELEGRAM_WEBHOOK_SECRET", "must be 1-256 characters of A-Z, a-z, 0-9, _ and -"}
+	}
+	for _, u := range []struct{ name, val string }{
+		{"TELEGRAM_API_URL", c.TelegramAPIURL}, {"TURN_API_URL", c.TurnAPIURL}, {"PUBLIC_URL", c.PublicURL},
+	} {
+		if u.val == "" {
+			continue
+		}
+		p, err := url.Parse(u.val)
+		if err != nil || (p.Scheme != "http" && p.Scheme != "https") || p.Host == "" {
+			return &configError{u.name, "must be an absolute http(s) URL"}
+		}
+	}
+	switch c.TelegramMode {
+	case "":
+		c.TelegramMode = "polling"
+		if c.PublicURL != "" {
+			c.TelegramMode = "webhook"
+		}
+	case "polling":
+	case "webhook":
+		if c.PublicURL == "" {
+			return &configError{"PUBLIC_URL", "is required when TELEGRAM_MODE=webhook (Telegram must reach the service)"}
+		}
+	default:
+		return &configError{"TELEGRAM_MODE", "must be polling or webhook"}
+	}
+	return nil
+}
+
+func boolVar(e env, name string, def bool) (bool, error) {
+	v, err := e.get(name)
+	if err != nil || v == "" {
+		return def, err
+	}
+	b, perr := strconv.ParseBool(v)
+	if perr != nil {
+		return def, &configError{name, "must be true or false"}
+	}
+	return b, nil
+}
+
+func durationVar(e env, name string, def time.Duration) (time.Duration, error) {
+	v, err := e.get(name)
+	if err != nil || v == "" {
+		return def, err
+	}
+	d, perr := time.ParseDuration(v)
+	if perr != nil || d <= 0 {
+		return def, &configError{name, "must be a positive duration such as 30s, 10m or 24h"}
+	}
+	return d, nil
+}
+
+func intVar(e env, name string, def, lo, hi int) (int, error) {
+	v, err := e.get(name)
+	if err != nil || v == "" {
+		return def, err
+	}
+	n, perr := strconv.Atoi(v)
+	if perr != nil || n < lo || n > hi {
+		return def, &configError{name, fmt.Sprintf("must be a whole number from %d to %d", lo, hi)}
+	}
+	return n, nil
+}
+
+func floatVar(e env, name string, def, lo, hi float64) (float64, error) {
+	v, err := e.get(name)
+	if err != nil || v == "" {
+		return def, err
+	}
+	f, perr := strconv.ParseFloat(v, 64)
+	if perr != nil || f < lo || f > hi {
+		return def, &configError{name, fmt.Sprintf("must be a number from %g to %g", lo, hi)}
+	}
+	return f, nil
+}
+
+var errUsage = errors.New("usage")

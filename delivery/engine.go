@@ -1,0 +1,273 @@
+package delivery
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"math/rand/v2"
+	"os"
+	"sync"
+	"time"
+
+	"github.com/turn-telegram/turn-telegram/store"
+)
+
+// Task is a claimed job being handled. A handler reports partial progress
+// with Advance and sets the writes that go with the job's end with OnDone and
+// OnDead; the engine applies them atomically with the state change.
+type Task struct {
+	store.Job
+	st       store.Store
+	done     store.Batch
+	dead     store.Batch
+	deadHook func(ctx context.Context, reason string)
+}
+
+// Advance records that the first n parts of the job are done, with b.
+func (t *Task) Advance(ctx context.Context, n int, b store.Batch) error {
+	if err := t.st.Advance(ctx, t.Job, n, b); err != nil {
+		return err
+	}
+	t.Progress = n
+	return nil
+}
+
+// OnDone sets the writes applied when the job completes.
+func (t *Task) OnDone(b store.Batch) { t.done = b }
+
+// OnDead sets the writes applied if the job is dead-lettered, and an optional
+// hook run after (e.g. marking a chat gone).
+func (t *Task) OnDead(b store.Batch, hook func(ctx context.Context, reason string)) {
+	t.dead, t.deadHook = b, hook
+}
+
+// Handler delivers one job. It returns nil when the job is done, or an error
+// classified with this package's constructors.
+type Handler func(ctx context.Context, t *Task) error
+
+// Options tune the engine; zero values take the defaults in brackets.
+type Options struct {
+	Worker      string        // identifies this process [host:pid]
+	Concurrency int           // jobs handled at once [16]
+	Lease       time.Duration // claim lease; a dead worker's jobs return after it [60s]
+	Poll        time.Duration // how often to look for due work without a nudge [250ms]
+	MaxAttempts int           // failed attempts before dead-lettering [20]
+	MaxAge      time.Duration // age after which a failing job is dead-lettered [24h]
+	BaseBackoff time.Duration // first retry delay, doubled per attempt [1s]
+	MaxBackoff  time.Duration // cap on the retry delay [10m]
+	Logger      *slog.Logger
+}
+
+func (o *Options) defaults() {
+	if o.Worker == "" {
+		host, _ := os.Hostname()
+		o.Worker = fmt.Sprintf("%s:%d", host, os.Getpid())
+	}
+	if o.Concurrency <= 0 {
+		o.Concurrency = 16
+	}
+	if o.Lease <= 0 {
+		o.Lease = 60 * time.Second
+	}
+	if o.Poll <= 0 {
+		o.Poll = 250 * time.Millisecond
+	}
+	if o.MaxAttempts <= 0 {
+		o.MaxAttempts = 20
+	}
+	if o.MaxAge <= 0 {
+		o.MaxAge = 24 * time.Hour
+	}
+	if o.BaseBackoff <= 0 {
+		o.BaseBackoff = time.Second
+	}
+	if o.MaxBackoff <= 0 {
+		o.MaxBackoff = 10 * time.Minute
+	}
+	if o.Logger == nil {
+		o.Logger = slog.Default()
+	}
+}
+
+// Engine claims and runs jobs until its context ends.
+type Engine struct {
+	st       store.Store
+	opt      Options
+	handlers map[store.Kind]Handler
+	kinds    []store.Kind
+	wake     chan struct{}
+	now      func() time.Time
+}
+
+// New makes an engine over st.
+func New(st store.Store, opt Options) *Engine {
+	opt.defaults()
+	return &Engine{
+		st:       st,
+		opt:      opt,
+		handlers: map[store.Kind]Handler{},
+		wake:     make(chan struct{}, 1),
+		now:      time.Now,
+	}
+}
+
+// Handle registers the handler for a kind. Call before Run.
+func (e *Engine) Handle(kind store.Kind, h Handler) {
+	if _, ok := e.handlers[kind]; !ok {
+		e.kinds = append(e.kinds, kind)
+	}
+	e.handlers[kind] = h
+}
+
+// Notify nudges the engine to look for work now (after an enqueue).
+func (e *Engine) Notify() {
+	select {
+	case e.wake <- struct{}{}:
+	default:
+	}
+}
+
+// Run claims and handles jobs until ctx is done, then waits for the jobs in
+// hand. Handlers get a context that outlives ctx by up to drain, so a
+// shutdown lets in-flight sends finish instead of cutting them mid-call.
+func (e *Engine) Run(ctx context.Context, drain time.Duration) error {
+	slots := make(chan struct{}, e.opt.Concurrency)
+	var wg sync.WaitGroup
+	jobCtx, cancelJobs := context.WithCancel(context.WithoutCancel(ctx))
+	defer cancelJobs()
+	stop := context.AfterFunc(ctx, func() {
+		time.AfterFunc(drain, cancelJobs)
+	})
+	defer stop()
+
+	ticker := time.NewTicker(e.opt.Poll)
+	defer ticker.Stop()
+	backoff := time.Duration(0)
+	for {
+		free := e.opt.Concurrency - len(slots)
+		claimed := 0
+		if free > 0 && ctx.Err() == nil {
+			jobs, err := e.st.Claim(ctx, store.ClaimParams{
+				Worker: e.opt.Worker, Kinds: e.kinds, Limit: free, Lease: e.opt.Lease,
+			})
+			if err != nil && ctx.Err() == nil {
+				backoff = min(max(2*backoff, 100*time.Millisecond), 5*time.Second)
+				e.opt.Logger.Warn("claim failed; store unreachable?", "err", err, "retry_in", backoff)
+			} else {
+				backoff = 0
+			}
+			claimed = len(jobs)
+			for _, j := range jobs {
+				slots <- struct{}{}
+				wg.Add(1)
+				go func(j store.Job) {
+					defer func() { <-slots; wg.Done(); e.Notify() }()
+					e.run(jobCtx, j)
+				}(j)
+			}
+		}
+		if claimed > 0 && claimed == free {
+			// Maybe more is due: claim again as soon as a slot frees.
+			select {
+			case <-ctx.Done():
+			case <-e.wake:
+			case <-ticker.C:
+			}
+		} else {
+			wait := e.opt.Poll
+			if backoff > 0 {
+				wait = backoff
+			}
+			t := time.NewTimer(wait)
+			select {
+			case <-ctx.Done():
+			case <-e.wake:
+			case <-t.C:
+			}
+			t.Stop()
+		}
+		if ctx.Err() != nil {
+			wg.Wait()
+			return nil
+		}
+	}
+}
+
+func (e *Engine) run(ctx context.Context, j store.Job) {
+	log := e.opt.Logger.With("job", j.ID, "kind", j.Kind, "channel", j.Channel, "lane", j.Lane, "attempt", j.Attempts)
+	h := e.handlers[j.Kind]
+	t := &Task{Job: j, st: e.st}
+	start := e.now()
+	var err error
+	if h == nil {
+		err = Permanent(fmt.Errorf("no handler for job kind %q", j.Kind))
+	} else {
+		err = safeCall(ctx, h, t)
+	}
+	observe(j.Kind, start, err)
+
+	var ferr error
+	switch class, wait := ClassOf(err); {
+	case err == nil:
+		ferr = e.st.Complete(ctx, t.Job, t.done)
+		if ferr == nil {
+			log.Debug("job done", "took", time.Since(start))
+		}
+	case class == ClassThrottled:
+		log.Info("job throttled", "wait", wait, "err", err)
+		ferr = e.st.Retry(ctx, t.Job, e.now().Add(wait), err.Error(), true)
+	case class == ClassPermanent || class == ClassGone:
+		ferr = e.kill(ctx, log, t, err.Error())
+	default:
+		if t.Attempts >= e.opt.MaxAttempts {
+			ferr = e.kill(ctx, log, t, fmt.Sprintf("gave up after %d attempts: %v", t.Attempts, err))
+		} else if age := e.now().Sub(t.CreatedAt); age > e.opt.MaxAge {
+			ferr = e.kill(ctx, log, t, fmt.Sprintf("gave up after %s: %v", age.Round(time.Second), err))
+		} else {
+			d := e.backoff(t.Attempts)
+			log.Warn("job failed; will retry", "err", err, "retry_in", d)
+			ferr = e.st.Retry(ctx, t.Job, e.now().Add(d), err.Error(), false)
+		}
+	}
+	if ferr != nil {
+		if errors.Is(ferr, store.ErrLeaseLost) {
+			log.Warn("job lease lost; another worker owns it now")
+		} else {
+			// The lease will expire and the job will run again: at least once.
+			log.Error("could not record job outcome", "err", ferr, "outcome_err", err)
+		}
+	}
+}
+
+func (e *Engine) kill(ctx context.Context, log *slog.Logger, t *Task, reason string) error {
+	log.Error("job dead-lettered", "reason", reason)
+	if err := e.st.Kill(ctx, t.Job, reason, t.dead); err != nil {
+		return err
+	}
+	deadJobs.WithLabelValues(string(t.Kind)).Inc()
+	if t.deadHook != nil {
+		t.deadHook(ctx, reason)
+	}
+	return nil
+}
+
+// backoff is exponential with full jitter over the upper half, so retries of
+// many jobs after one outage spread out instead of arriving together.
+func (e *Engine) backoff(attempt int) time.Duration {
+	d := e.opt.BaseBackoff
+	for i := 1; i < attempt && d < e.opt.MaxBackoff; i++ {
+		d *= 2
+	}
+	d = min(d, e.opt.MaxBackoff)
+	return d/2 + rand.N(d/2+1)
+}
+
+func safeCall(ctx context.Context, h Handler, t *Task) (err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			err = Permanent(fmt.Errorf("handler panic: %v", r))
+		}
+	}()
+	return h(ctx, t)
+}
