@@ -18,10 +18,9 @@ import (
 // OnDead; the engine applies them atomically with the state change.
 type Task struct {
 	store.Job
-	st       store.Store
-	done     store.Batch
-	dead     store.Batch
-	deadHook func(ctx context.Context, reason string)
+	st   store.Store
+	done store.Batch
+	dead store.Batch
 }
 
 // Advance records that the first n parts of the job are done, with b.
@@ -36,11 +35,9 @@ func (t *Task) Advance(ctx context.Context, n int, b store.Batch) error {
 // OnDone sets the writes applied when the job completes.
 func (t *Task) OnDone(b store.Batch) { t.done = b }
 
-// OnDead sets the writes applied if the job is dead-lettered, and an optional
-// hook run after (e.g. marking a chat gone).
-func (t *Task) OnDead(b store.Batch, hook func(ctx context.Context, reason string)) {
-	t.dead, t.deadHook = b, hook
-}
+// OnDead sets the writes applied if the job is dead-lettered (e.g. a
+// "failed" status for Turn).
+func (t *Task) OnDead(b store.Batch) { t.dead = b }
 
 // Handler delivers one job. It returns nil when the job is done, or an error
 // classified with this package's constructors.
@@ -246,9 +243,6 @@ func (e *Engine) kill(ctx context.Context, log *slog.Logger, t *Task, reason str
 		return err
 	}
 	deadJobs.WithLabelValues(string(t.Kind)).Inc()
-	if t.deadHook != nil {
-		t.deadHook(ctx, reason)
-	}
 	return nil
 }
 
