@@ -2,6 +2,7 @@
 //
 //	turn-telegram [serve]   run the service (the default)
 //	turn-telegram migrate   apply the embedded database migrations and exit
+//	turn-telegram queue     list, retry or discard waiting and dead deliveries
 //
 // Configuration comes from the environment; see README.md.
 package main
@@ -36,6 +37,8 @@ func run(args []string, getenv func(string) string, stderr io.Writer) int {
 		err = serve(ctx, getenv, stderr)
 	case "migrate":
 		err = migrate(ctx, getenv, stderr)
+	case "queue":
+		err = queue(ctx, args[1:], getenv, os.Stdout, stderr)
 	case "help", "-h", "--help":
 		fmt.Fprintln(stderr, usage)
 		return 0
@@ -47,6 +50,9 @@ func run(args []string, getenv func(string) string, stderr io.Writer) int {
 	switch {
 	case err == nil:
 		return 0
+	case errors.Is(err, errUsage):
+		fmt.Fprintln(stderr, queueUsage)
+		return 2
 	case errors.As(err, &ce):
 		fmt.Fprintf(stderr, "turn-telegram: configuration: %s\n", ce)
 		return 2
@@ -56,9 +62,10 @@ func run(args []string, getenv func(string) string, stderr io.Writer) int {
 	}
 }
 
-const usage = `usage: turn-telegram [serve|migrate]
+const usage = `usage: turn-telegram [serve|migrate|queue]
   serve    run the connector (default)
   migrate  apply database migrations and exit
+  queue    see, retry or discard waiting and dead deliveries
 Configuration is read from the environment: see README.md.`
 
 // newLogger writes JSON lines and redacts every configured secret from
