@@ -11,6 +11,7 @@ package store
 import (
 	"context"
 	"errors"
+	"strconv"
 	"time"
 )
 
@@ -48,13 +49,15 @@ const (
 	StateDead    State = "dead"    // dead letter: gave up, with LastError saying why
 )
 
-// NewJob is a job to enqueue.
+// NewJob is a job to enqueue. Channel, Kind and Lane are required.
 type NewJob struct {
 	Channel string
 	Kind    Kind
 	// Lane orders jobs: within one (Channel, Lane) a job is claimable only when
 	// no earlier (lower ID) job of that lane is still pending. Dead and done
 	// jobs do not block a lane. Jobs of different kinds may share a lane.
+	// A lane has at most one leased job at a time: a requeued dead job waits
+	// for a later job of its lane that is in flight.
 	Lane string
 	// DedupKey, when set, makes the job unique per (Channel, Kind, DedupKey):
 	// enqueueing it again is a no-op (reported as ID 0) for as long as the
@@ -102,11 +105,16 @@ type JobInfo struct {
 
 // ClaimParams selects what a worker takes.
 type ClaimParams struct {
-	Worker string        // identifies the worker (host/pid), for operators
-	Kinds  []Kind        // kinds this worker handles; empty means all
-	Limit  int           // at most this many jobs
-	Lease  time.Duration // the claim expires after this; another worker may then take it
+	Worker string // identifies the worker (host/pid), for operators
+	Kinds  []Kind // kinds this worker handles; empty means all
+	Limit  int    // at most this many jobs; <= 0 means 1
+	// Lease: the claim expires after this, and another worker may then take
+	// the job; <= 0 means DefaultLease.
+	Lease time.Duration
 }
+
+// DefaultLease is the lease of a claim whose ClaimParams.Lease is not set.
+const DefaultLease = time.Minute
 
 // MessageMap links a Telegram message to the connector message id given to Turn
 // (outbound), or to the inbound message id sent to Turn (inbound).
@@ -122,7 +130,7 @@ type MessageMap struct {
 type Callback struct {
 	Channel string
 	Key     string // callback_data
-	Group   string // all buttons of one keyboard share a group; a press uses the group
+	Group   string // all buttons of one keyboard share a group; a press uses the group (empty: the button is its own group)
 	ChatID  int64
 	TurnID  string // the connector message id of the message carrying the keyboard
 	// Reply is what Turn receives when pressed: "button_reply", "list_reply"
@@ -131,7 +139,7 @@ type Callback struct {
 	ReplyID     string // Turn's button/row id, or the template button payload
 	Title       string
 	Description string
-	CreatedAt   time.Time
+	CreatedAt   time.Time // zero means now
 }
 
 // Sent records a Turn message accepted by Telegram, so that delivered/read
@@ -140,7 +148,7 @@ type Sent struct {
 	Channel string
 	ChatID  int64
 	TurnID  string
-	SentAt  time.Time
+	SentAt  time.Time // zero means now
 }
 
 // StatusPayload is the payload of a KindStatus job (built by the store for
@@ -158,10 +166,20 @@ type StatusPayload struct {
 type Receipts struct {
 	Channel string
 	ChatID  int64
-	At      time.Time
+	At      time.Time // when the person was seen; zero means now
 }
 
-// Batch is a set of writes applied atomically with the call that carries it.
+// StatusLane is the lane of a chat's KindStatus jobs ("status:<chat>"): the
+// lane Receipts queue into, and the one the bridge should use for its own
+// "sent" and "failed" statuses so that a chat's statuses reach Turn in order.
+func StatusLane(chatID int64) string {
+	return "status:" + strconv.FormatInt(chatID, 10)
+}
+
+// Batch is a set of writes applied atomically with the call that carries it,
+// in the order of its fields: Jobs, Maps (upserted), Callbacks (a known key
+// is kept as it is), Sent (a known TurnID is kept as it is), Receipts,
+// ClearGone, Offset.
 type Batch struct {
 	Jobs      []NewJob
 	Maps      []MessageMap
@@ -235,9 +253,9 @@ type Store interface {
 	Advance(ctx context.Context, job Job, progress int, b Batch) error
 	// Complete marks a claimed job done and applies b atomically.
 	Complete(ctx context.Context, job Job, b Batch) error
-	// Retry releases a claimed job to be tried again at `at`, recording why.
-	// When uncount is true the current attempt is not counted (a throttle
-	// pause, not a failure).
+	// Retry releases a claimed job to be tried again at `at` (zero: now),
+	// recording why. When uncount is true the current attempt is not counted
+	// (a throttle pause, not a failure). The job keeps blocking its lane.
 	Retry(ctx context.Context, job Job, at time.Time, reason string, uncount bool) error
 	// Kill moves a claimed job to the dead-letter state with its reason, and
 	// applies b atomically (e.g. a "failed" status job).
@@ -248,9 +266,12 @@ type Store interface {
 	// QueueStats counts jobs by channel, kind and state, with the oldest
 	// creation time of each group; done jobs are not counted.
 	QueueStats(ctx context.Context) ([]QueueStat, error)
-	// Requeue makes a dead job pending again, due now, with attempts reset.
+	// Requeue makes a dead job pending again, due now, with attempts reset
+	// (LastError and Progress are kept: a multi-part job resumes where it
+	// stopped). ErrNotFound when there is no dead job with this id.
 	Requeue(ctx context.Context, id int64) error
 	// Discard deletes a job that is dead, or pending and not leased.
+	// ErrNotFound when no job with this id is in either state.
 	Discard(ctx context.Context, id int64) error
 	// Prune deletes done jobs last updated before `before`, returning how many.
 	Prune(ctx context.Context, before time.Time) (int, error)
@@ -261,7 +282,7 @@ type Store interface {
 	// UseCallback resolves a pressed button. The first press of any button of
 	// a group returns it with first=true and marks the group used; later
 	// presses of that group return it with first=false. ErrNotFound when the
-	// key is unknown or older than maxAge.
+	// key is unknown or older than maxAge (maxAge <= 0: no age limit).
 	UseCallback(ctx context.Context, channel, key string, maxAge time.Duration) (cb Callback, first bool, err error)
 
 	// PutMedia stores a fetched file (replacing one with the same key).

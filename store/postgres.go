@@ -1,0 +1,115 @@
+package store
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"hash/fnv"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/jackc/pgx/v5/stdlib"
+	"github.com/pressly/goose/v3"
+	"github.com/pressly/goose/v3/lock"
+
+	"github.com/turn-telegram/turn-telegram/migrations"
+)
+
+// Postgres is the Store on PostgreSQL, for hosted and multi-replica use: any
+// number of processes may share one database. Claims lock rows with
+// FOR UPDATE SKIP LOCKED; writes that add jobs to a lane hold a transaction
+// advisory lock on that lane, so that within a lane job ids are committed in
+// order and a claim never sees a later job before an earlier one.
+type Postgres struct {
+	pool *pgxpool.Pool
+	conn *pgx.ConnConfig // for the database/sql handle goose needs
+	// salt is the schema the connection works in, mixed into advisory lock
+	// keys so that stores in different schemas of one database do not
+	// contend.
+	salt string
+}
+
+var _ Store = (*Postgres)(nil)
+
+// OpenPostgres connects to the database at url (a postgres:// URL or DSN, as
+// pgx parses it: search_path selects the schema, pool_max_conns sizes the
+// pool). It does not migrate: call Migrate.
+func OpenPostgres(ctx context.Context, url string) (*Postgres, error) {
+	cfg, err := pgxpool.ParseConfig(url)
+	if err != nil {
+		return nil, fmt.Errorf("store: open postgres: %w", err)
+	}
+	pool, err := pgxpool.NewWithConfig(ctx, cfg)
+	if err != nil {
+		return nil, fmt.Errorf("store: open postgres: %w", err)
+	}
+	var schema string
+	if err := pool.QueryRow(ctx, `SELECT coalesce(current_schema(), '')`).Scan(&schema); err != nil {
+		pool.Close()
+		return nil, fmt.Errorf("store: open postgres: %w", err)
+	}
+	return &Postgres{pool: pool, conn: cfg.ConnConfig.Copy(), salt: schema}, nil
+}
+
+// Migrate applies pending migrations with goose, holding a session advisory
+// lock so that replicas starting together migrate one at a time.
+func (p *Postgres) Migrate(ctx context.Context) (err error) {
+	db := stdlib.OpenDB(*p.conn)
+	defer func() {
+		if cerr := db.Close(); cerr != nil && err == nil {
+			err = fmt.Errorf("store: migrate: %w", cerr)
+		}
+	}()
+	locker, err := lock.NewPostgresSessionLocker(
+		lock.WithLockID(p.lockKey("goose migrations")),
+		lock.WithLockTimeout(1, 900), // poll each second, for up to 15 minutes
+	)
+	if err != nil {
+		return fmt.Errorf("store: migrate: %w", err)
+	}
+	provider, err := goose.NewProvider(goose.DialectPostgres, db, migrations.Postgres,
+		goose.WithSessionLocker(locker), goose.WithDisableGlobalRegistry(true))
+	if err != nil {
+		return fmt.Errorf("store: migrate: %w", err)
+	}
+	if _, err := provider.Up(ctx); err != nil {
+		return fmt.Errorf("store: migrate: %w", err)
+	}
+	return nil
+}
+
+// Ping reports whether the database answers.
+func (p *Postgres) Ping(ctx context.Context) error {
+	if err := p.pool.Ping(ctx); err != nil {
+		return fmt.Errorf("store: ping: %w", err)
+	}
+	return nil
+}
+
+// Close closes the pool, waiting for connections in use to be returned.
+func (p *Postgres) Close() error {
+	p.pool.Close()
+	return nil
+}
+
+// lockKey is the advisory lock key of name in this store's schema.
+func (p *Postgres) lockKey(parts ...string) int64 {
+	h := fnv.New64a()
+	h.Write([]byte(p.salt))
+	for _, s := range parts {
+		h.Write([]byte{0})
+		h.Write([]byte(s))
+	}
+	return int64(h.Sum64())
+}
+
+// inTx runs fn in a READ COMMITTED transaction, committing when it returns
+// nil.
+func (p *Postgres) inTx(ctx context.Context, fn func(tx pgx.Tx) error) error {
+	return pgx.BeginFunc(ctx, p.pool, fn)
+}
+
+// noRows reports whether err means a query found nothing.
+func noRows(err error) bool {
+	return errors.Is(err, pgx.ErrNoRows)
+}

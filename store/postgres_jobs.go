@@ -1,0 +1,239 @@
+package store
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+)
+
+// Enqueue applies b atomically and returns the ids of b.Jobs (0: duplicate).
+func (p *Postgres) Enqueue(ctx context.Context, b Batch) ([]int64, error) {
+	if err := checkJobs(b.Jobs); err != nil {
+		return nil, fmt.Errorf("store: enqueue: %w", err)
+	}
+	var ids []int64
+	err := p.inTx(ctx, func(tx pgx.Tx) error {
+		if err := p.lockLanes(ctx, tx, b); err != nil {
+			return err
+		}
+		var err error
+		ids, err = p.applyBatch(ctx, tx, now(), b)
+		return err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("store: enqueue: %w", err)
+	}
+	return ids, nil
+}
+
+// pgClaim leases the claimable jobs in one statement. A job is claimable when
+// it is pending, due, not leased (or its lease expired), and no other pending
+// job of its (channel, lane) is earlier or holds a live lease. SKIP LOCKED
+// passes over rows another claim is taking right now; the NOT EXISTS still
+// sees such a row as pending, so the rows behind it in its lane stay
+// unclaimable, and a lane never has two holders. Writers add jobs to a lane
+// under its advisory lock (see lockLanes), so a claim that sees a job of a
+// lane also sees every earlier one.
+const pgClaim = `
+WITH c AS (
+	SELECT j.id FROM jobs j
+	WHERE j.state = 'pending'
+	  AND j.next_attempt_at <= $1
+	  AND (j.lease_until IS NULL OR j.lease_until <= $1)
+	  AND (cardinality($2::text[]) = 0 OR j.kind = ANY($2::text[]))
+	  AND NOT EXISTS (
+		SELECT 1 FROM jobs e
+		WHERE e.channel = j.channel AND e.lane = j.lane AND e.state = 'pending' AND e.id < j.id)
+	  AND NOT EXISTS (
+		SELECT 1 FROM jobs e
+		WHERE e.channel = j.channel AND e.lane = j.lane AND e.state = 'pending'
+		  AND e.lease_until IS NOT NULL AND e.lease_until > $1 AND e.id <> j.id)
+	ORDER BY j.priority, j.id
+	LIMIT $3
+	FOR UPDATE OF j SKIP LOCKED
+)
+UPDATE jobs SET
+	attempts = jobs.attempts + 1,
+	lease_token = $4 || '-' || jobs.id::text,
+	leased_by = $5,
+	lease_until = $6,
+	updated_at = $1
+FROM c WHERE jobs.id = c.id
+RETURNING jobs.id, jobs.channel, jobs.kind, jobs.lane, coalesce(jobs.dedup_key, ''), jobs.priority,
+	jobs.payload, jobs.progress, jobs.attempts, jobs.created_at, jobs.last_error, jobs.lease_token`
+
+// Claim leases up to p.Limit claimable jobs, ordered by priority then id.
+func (p *Postgres) Claim(ctx context.Context, cp ClaimParams) ([]Job, error) {
+	c, err := newClaimSettings(cp)
+	if err != nil {
+		return nil, fmt.Errorf("store: claim: %w", err)
+	}
+	t := now()
+	rows, err := p.pool.Query(ctx, pgClaim, t, c.kinds, c.limit, c.token, c.worker, t.Add(c.lease))
+	if err != nil {
+		return nil, fmt.Errorf("store: claim: %w", err)
+	}
+	jobs, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (Job, error) {
+		var j Job
+		err := row.Scan(&j.ID, &j.Channel, &j.Kind, &j.Lane, &j.DedupKey, &j.Priority,
+			&j.Payload, &j.Progress, &j.Attempts, &j.CreatedAt, &j.LastError, &j.Token)
+		j.CreatedAt = j.CreatedAt.UTC()
+		return j, err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("store: claim: %w", err)
+	}
+	sortJobs(jobs)
+	return jobs, nil
+}
+
+// finish updates a claimed job with set (whose parameters follow $1 id and
+// $2 token) and applies b, atomically; ErrLeaseLost when the claim is stale.
+func (p *Postgres) finish(ctx context.Context, op string, job Job, b Batch, set string, args ...any) error {
+	if err := checkJobs(b.Jobs); err != nil {
+		return fmt.Errorf("store: %s: %w", op, err)
+	}
+	err := p.inTx(ctx, func(tx pgx.Tx) error {
+		if err := p.lockLanes(ctx, tx, b); err != nil {
+			return err
+		}
+		tag, err := tx.Exec(ctx, `UPDATE jobs SET `+set+`
+			WHERE id = $1 AND lease_token = $2 AND state = 'pending'`,
+			append([]any{job.ID, job.Token}, args...)...)
+		if err != nil {
+			return err
+		}
+		if tag.RowsAffected() == 0 {
+			return ErrLeaseLost
+		}
+		_, err = p.applyBatch(ctx, tx, now(), b)
+		return err
+	})
+	if err != nil {
+		return fmt.Errorf("store: %s job %d: %w", op, job.ID, err)
+	}
+	return nil
+}
+
+// Advance records progress parts done of a claimed job, with b.
+func (p *Postgres) Advance(ctx context.Context, job Job, progress int, b Batch) error {
+	return p.finish(ctx, "advance", job, b, `progress = $3, updated_at = $4`, progress, now())
+}
+
+// Complete marks a claimed job done, with b.
+func (p *Postgres) Complete(ctx context.Context, job Job, b Batch) error {
+	return p.finish(ctx, "complete", job, b, `state = 'done', lease_token = NULL, leased_by = NULL,
+		lease_until = NULL, updated_at = $3`, now())
+}
+
+// Retry releases a claimed job to be tried again at `at`.
+func (p *Postgres) Retry(ctx context.Context, job Job, at time.Time, reason string, uncount bool) error {
+	t := now()
+	undo := 0
+	if uncount {
+		undo = 1
+	}
+	return p.finish(ctx, "retry", job, Batch{}, `next_attempt_at = $3, last_error = $4,
+		attempts = GREATEST(attempts - $5, 0), lease_token = NULL, leased_by = NULL, lease_until = NULL,
+		updated_at = $6`, orNow(at, t), reason, undo, t)
+}
+
+// Kill moves a claimed job to the dead-letter state, with b.
+func (p *Postgres) Kill(ctx context.Context, job Job, reason string, b Batch) error {
+	return p.finish(ctx, "kill", job, b, `state = 'dead', last_error = $3, lease_token = NULL,
+		leased_by = NULL, lease_until = NULL, updated_at = $4`, reason, now())
+}
+
+// ListJobs lists jobs matching f, newest first.
+func (p *Postgres) ListJobs(ctx context.Context, f JobFilter) ([]JobInfo, error) {
+	var limit *int
+	if f.Limit > 0 {
+		limit = &f.Limit
+	}
+	rows, err := p.pool.Query(ctx, `
+		SELECT id, channel, kind, lane, state, attempts, progress, last_error, created_at,
+			next_attempt_at, updated_at
+		FROM jobs
+		WHERE ($1 = '' OR channel = $1) AND ($2 = '' OR kind = $2) AND ($3 = '' OR state = $3)
+		ORDER BY id DESC
+		LIMIT $4`,
+		f.Channel, string(f.Kind), string(f.State), limit)
+	if err != nil {
+		return nil, fmt.Errorf("store: list jobs: %w", err)
+	}
+	jobs, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (JobInfo, error) {
+		var j JobInfo
+		err := row.Scan(&j.ID, &j.Channel, &j.Kind, &j.Lane, &j.State, &j.Attempts, &j.Progress,
+			&j.LastError, &j.CreatedAt, &j.NextAttempt, &j.UpdatedAt)
+		j.CreatedAt, j.NextAttempt, j.UpdatedAt = j.CreatedAt.UTC(), j.NextAttempt.UTC(), j.UpdatedAt.UTC()
+		return j, err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("store: list jobs: %w", err)
+	}
+	return jobs, nil
+}
+
+// QueueStats counts jobs that are not done by channel, kind and state.
+func (p *Postgres) QueueStats(ctx context.Context) ([]QueueStat, error) {
+	rows, err := p.pool.Query(ctx, `
+		SELECT channel, kind, state, count(*), min(created_at)
+		FROM jobs WHERE state <> 'done'
+		GROUP BY channel, kind, state
+		ORDER BY channel, kind, state`)
+	if err != nil {
+		return nil, fmt.Errorf("store: queue stats: %w", err)
+	}
+	stats, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (QueueStat, error) {
+		var s QueueStat
+		err := row.Scan(&s.Channel, &s.Kind, &s.State, &s.Count, &s.Oldest)
+		s.Oldest = s.Oldest.UTC()
+		return s, err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("store: queue stats: %w", err)
+	}
+	return stats, nil
+}
+
+// Requeue makes a dead job pending again, due now, with attempts reset.
+func (p *Postgres) Requeue(ctx context.Context, id int64) error {
+	t := now()
+	tag, err := p.pool.Exec(ctx, `
+		UPDATE jobs SET state = 'pending', attempts = 0, next_attempt_at = $2, lease_token = NULL,
+			leased_by = NULL, lease_until = NULL, updated_at = $2
+		WHERE id = $1 AND state = 'dead'`, id, t)
+	if err != nil {
+		return fmt.Errorf("store: requeue job %d: %w", id, err)
+	}
+	if tag.RowsAffected() == 0 {
+		return fmt.Errorf("store: requeue job %d: no dead job with this id: %w", id, ErrNotFound)
+	}
+	return nil
+}
+
+// Discard deletes a job that is dead, or pending and not leased.
+func (p *Postgres) Discard(ctx context.Context, id int64) error {
+	tag, err := p.pool.Exec(ctx, `
+		DELETE FROM jobs
+		WHERE id = $1 AND (state = 'dead'
+			OR (state = 'pending' AND (lease_until IS NULL OR lease_until <= $2)))`, id, now())
+	if err != nil {
+		return fmt.Errorf("store: discard job %d: %w", id, err)
+	}
+	if tag.RowsAffected() == 0 {
+		return fmt.Errorf("store: discard job %d: no dead or idle pending job with this id: %w", id, ErrNotFound)
+	}
+	return nil
+}
+
+// Prune deletes done jobs last updated before `before`.
+func (p *Postgres) Prune(ctx context.Context, before time.Time) (int, error) {
+	tag, err := p.pool.Exec(ctx, `DELETE FROM jobs WHERE state = 'done' AND updated_at < $1`, before.UTC())
+	if err != nil {
+		return 0, fmt.Errorf("store: prune: %w", err)
+	}
+	return int(tag.RowsAffected()), nil
+}

@@ -1,0 +1,267 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"fmt"
+	"time"
+)
+
+// sqliteClaim leases the claimable jobs in one statement; see pgClaim for
+// the rules. Writes are serialised, so the statement sees every committed
+// job and no other claim runs meanwhile.
+const sqliteClaim = `
+UPDATE jobs SET
+	attempts = attempts + 1,
+	lease_token = :token || '-' || id,
+	leased_by = :worker,
+	lease_until = :until,
+	updated_at = :now
+WHERE id IN (
+	SELECT j.id FROM jobs j
+	WHERE j.state = 'pending'
+	  AND j.next_attempt_at <= :now
+	  AND (j.lease_until IS NULL OR j.lease_until <= :now)
+	  AND (json_array_length(:kinds) = 0 OR j.kind IN (SELECT value FROM json_each(:kinds)))
+	  AND NOT EXISTS (
+		SELECT 1 FROM jobs e
+		WHERE e.channel = j.channel AND e.lane = j.lane AND e.state = 'pending' AND e.id < j.id)
+	  AND NOT EXISTS (
+		SELECT 1 FROM jobs e
+		WHERE e.channel = j.channel AND e.lane = j.lane AND e.state = 'pending'
+		  AND e.lease_until IS NOT NULL AND e.lease_until > :now AND e.id <> j.id)
+	ORDER BY j.priority, j.id
+	LIMIT :limit)
+RETURNING id, channel, kind, lane, coalesce(dedup_key, ''), priority, payload, progress, attempts,
+	created_at, last_error, lease_token`
+
+// Enqueue applies b atomically and returns the ids of b.Jobs (0: duplicate).
+func (s *SQLite) Enqueue(ctx context.Context, b Batch) ([]int64, error) {
+	if err := checkJobs(b.Jobs); err != nil {
+		return nil, fmt.Errorf("store: enqueue: %w", err)
+	}
+	var ids []int64
+	err := s.write(ctx, func(tx *sql.Tx) error {
+		var err error
+		ids, err = s.applyBatch(ctx, tx, now(), b)
+		return err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("store: enqueue: %w", err)
+	}
+	return ids, nil
+}
+
+// Claim leases up to p.Limit claimable jobs, ordered by priority then id.
+func (s *SQLite) Claim(ctx context.Context, cp ClaimParams) ([]Job, error) {
+	c, err := newClaimSettings(cp)
+	if err != nil {
+		return nil, fmt.Errorf("store: claim: %w", err)
+	}
+	kinds, err := json.Marshal(c.kinds)
+	if err != nil {
+		return nil, fmt.Errorf("store: claim: %w", err)
+	}
+	t := now()
+	var jobs []Job
+	err = s.write(ctx, func(tx *sql.Tx) error {
+		rows, err := tx.QueryContext(ctx, sqliteClaim,
+			sql.Named("token", c.token), sql.Named("worker", c.worker),
+			sql.Named("until", micros(t.Add(c.lease))), sql.Named("now", micros(t)),
+			sql.Named("kinds", string(kinds)), sql.Named("limit", c.limit))
+		if err != nil {
+			return err
+		}
+		defer rows.Close()
+		for rows.Next() {
+			var j Job
+			var created int64
+			if err := rows.Scan(&j.ID, &j.Channel, &j.Kind, &j.Lane, &j.DedupKey, &j.Priority,
+				&j.Payload, &j.Progress, &j.Attempts, &created, &j.LastError, &j.Token); err != nil {
+				return err
+			}
+			j.CreatedAt = fromMicros(created)
+			jobs = append(jobs, j)
+		}
+		return rows.Err()
+	})
+	if err != nil {
+		return nil, fmt.Errorf("store: claim: %w", err)
+	}
+	sortJobs(jobs)
+	return jobs, nil
+}
+
+// finish updates a claimed job with set (whose parameters follow id and
+// token) and applies b, atomically; ErrLeaseLost when the claim is stale.
+func (s *SQLite) finish(ctx context.Context, op string, job Job, b Batch, set string, args ...any) error {
+	if err := checkJobs(b.Jobs); err != nil {
+		return fmt.Errorf("store: %s: %w", op, err)
+	}
+	err := s.write(ctx, func(tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx, `UPDATE jobs SET `+set+`
+			WHERE id = :id AND lease_token = :token AND state = 'pending'`,
+			append([]any{sql.Named("id", job.ID), sql.Named("token", job.Token)}, args...)...)
+		if err != nil {
+			return err
+		}
+		if n, err := res.RowsAffected(); err != nil {
+			return err
+		} else if n == 0 {
+			return ErrLeaseLost
+		}
+		_, err = s.applyBatch(ctx, tx, now(), b)
+		return err
+	})
+	if err != nil {
+		return fmt.Errorf("store: %s job %d: %w", op, job.ID, err)
+	}
+	return nil
+}
+
+// Advance records progress parts done of a claimed job, with b.
+func (s *SQLite) Advance(ctx context.Context, job Job, progress int, b Batch) error {
+	return s.finish(ctx, "advance", job, b, `progress = :progress, updated_at = :now`,
+		sql.Named("progress", progress), sql.Named("now", micros(now())))
+}
+
+// Complete marks a claimed job done, with b.
+func (s *SQLite) Complete(ctx context.Context, job Job, b Batch) error {
+	return s.finish(ctx, "complete", job, b, `state = 'done', lease_token = NULL, leased_by = NULL,
+		lease_until = NULL, updated_at = :now`, sql.Named("now", micros(now())))
+}
+
+// Retry releases a claimed job to be tried again at `at`.
+func (s *SQLite) Retry(ctx context.Context, job Job, at time.Time, reason string, uncount bool) error {
+	t := now()
+	undo := 0
+	if uncount {
+		undo = 1
+	}
+	return s.finish(ctx, "retry", job, Batch{}, `next_attempt_at = :at, last_error = :reason,
+		attempts = max(attempts - :undo, 0), lease_token = NULL, leased_by = NULL, lease_until = NULL,
+		updated_at = :now`,
+		sql.Named("at", micros(orNow(at, t))), sql.Named("reason", reason), sql.Named("undo", undo),
+		sql.Named("now", micros(t)))
+}
+
+// Kill moves a claimed job to the dead-letter state, with b.
+func (s *SQLite) Kill(ctx context.Context, job Job, reason string, b Batch) error {
+	return s.finish(ctx, "kill", job, b, `state = 'dead', last_error = :reason, lease_token = NULL,
+		leased_by = NULL, lease_until = NULL, updated_at = :now`,
+		sql.Named("reason", reason), sql.Named("now", micros(now())))
+}
+
+// ListJobs lists jobs matching f, newest first.
+func (s *SQLite) ListJobs(ctx context.Context, f JobFilter) ([]JobInfo, error) {
+	limit := -1 // no limit
+	if f.Limit > 0 {
+		limit = f.Limit
+	}
+	rows, err := s.r.QueryContext(ctx, `
+		SELECT id, channel, kind, lane, state, attempts, progress, last_error, created_at,
+			next_attempt_at, updated_at
+		FROM jobs
+		WHERE (:channel = '' OR channel = :channel) AND (:kind = '' OR kind = :kind)
+			AND (:state = '' OR state = :state)
+		ORDER BY id DESC
+		LIMIT :limit`,
+		sql.Named("channel", f.Channel), sql.Named("kind", string(f.Kind)),
+		sql.Named("state", string(f.State)), sql.Named("limit", limit))
+	if err != nil {
+		return nil, fmt.Errorf("store: list jobs: %w", err)
+	}
+	defer rows.Close()
+	var jobs []JobInfo
+	for rows.Next() {
+		var j JobInfo
+		var created, next, updated int64
+		if err := rows.Scan(&j.ID, &j.Channel, &j.Kind, &j.Lane, &j.State, &j.Attempts, &j.Progress,
+			&j.LastError, &created, &next, &updated); err != nil {
+			return nil, fmt.Errorf("store: list jobs: %w", err)
+		}
+		j.CreatedAt, j.NextAttempt, j.UpdatedAt = fromMicros(created), fromMicros(next), fromMicros(updated)
+		jobs = append(jobs, j)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("store: list jobs: %w", err)
+	}
+	return jobs, nil
+}
+
+// QueueStats counts jobs that are not done by channel, kind and state.
+func (s *SQLite) QueueStats(ctx context.Context) ([]QueueStat, error) {
+	rows, err := s.r.QueryContext(ctx, `
+		SELECT channel, kind, state, count(*), min(created_at)
+		FROM jobs WHERE state <> 'done'
+		GROUP BY channel, kind, state
+		ORDER BY channel, kind, state`)
+	if err != nil {
+		return nil, fmt.Errorf("store: queue stats: %w", err)
+	}
+	defer rows.Close()
+	var stats []QueueStat
+	for rows.Next() {
+		var st QueueStat
+		var oldest int64
+		if err := rows.Scan(&st.Channel, &st.Kind, &st.State, &st.Count, &oldest); err != nil {
+			return nil, fmt.Errorf("store: queue stats: %w", err)
+		}
+		st.Oldest = fromMicros(oldest)
+		stats = append(stats, st)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("store: queue stats: %w", err)
+	}
+	return stats, nil
+}
+
+// Requeue makes a dead job pending again, due now, with attempts reset.
+func (s *SQLite) Requeue(ctx context.Context, id int64) error {
+	t := micros(now())
+	n, err := s.exec(ctx, `
+		UPDATE jobs SET state = 'pending', attempts = 0, next_attempt_at = ?, lease_token = NULL,
+			leased_by = NULL, lease_until = NULL, updated_at = ?
+		WHERE id = ? AND state = 'dead'`, t, t, id)
+	if err != nil {
+		return fmt.Errorf("store: requeue job %d: %w", id, err)
+	}
+	if n == 0 {
+		return fmt.Errorf("store: requeue job %d: no dead job with this id: %w", id, ErrNotFound)
+	}
+	return nil
+}
+
+// Discard deletes a job that is dead, or pending and not leased.
+func (s *SQLite) Discard(ctx context.Context, id int64) error {
+	n, err := s.exec(ctx, `
+		DELETE FROM jobs
+		WHERE id = ? AND (state = 'dead'
+			OR (state = 'pending' AND (lease_until IS NULL OR lease_until <= ?)))`, id, micros(now()))
+	if err != nil {
+		return fmt.Errorf("store: discard job %d: %w", id, err)
+	}
+	if n == 0 {
+		return fmt.Errorf("store: discard job %d: no dead or idle pending job with this id: %w", id, ErrNotFound)
+	}
+	return nil
+}
+
+// Prune deletes done jobs last updated before `before`.
+func (s *SQLite) Prune(ctx context.Context, before time.Time) (int, error) {
+	n, err := s.exec(ctx, `DELETE FROM jobs WHERE state = 'done' AND updated_at < ?`, micros(before))
+	if err != nil {
+		return 0, fmt.Errorf("store: prune: %w", err)
+	}
+	return int(n), nil
+}
+
+// exec runs one write statement on the writer, returning the rows affected.
+func (s *SQLite) exec(ctx context.Context, query string, args ...any) (int64, error) {
+	res, err := s.w.ExecContext(ctx, query, args...)
+	if err != nil {
+		return 0, err
+	}
+	return res.RowsAffected()
+}
