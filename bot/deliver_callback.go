@@ -86,7 +86,7 @@ func (s *Service) answer(ctx context.Context, ch *Channel, id, text string) {
 // markChosen replaces the keyboard with one button showing the choice, which
 // keeps the answer visible and makes the keyboard unusable a second time.
 func (s *Service) markChosen(ctx context.Context, ch *Channel, chat int64, msgID int, cb store.Callback) {
-	kb := InlineKeyboard([][]Button{{{Text: "✅ " + cb.Title, Data: cb.Key}}})
+	kb := InlineKeyboard([][]Button{{{Text: buttonLabel("✅ " + cb.Title), Data: cb.Key}}})
 	_, err := ch.TG.API.EditMessageReplyMarkup(ctx, &tgbot.EditMessageReplyMarkupParams{
 		ChatID: chat, MessageID: msgID, ReplyMarkup: kb,
 	})

@@ -150,7 +150,7 @@ func (e *Engine) Run(ctx context.Context, drain time.Duration) error {
 			})
 			if err != nil && ctx.Err() == nil {
 				backoff = min(max(2*backoff, 100*time.Millisecond), 5*time.Second)
-				e.opt.Logger.Warn("claim failed; store unreachable?", "err", err, "retry_in", backoff)
+				e.opt.Logger.Warn("claim failed; store unreachable?", "err", err, "retry_in", backoff.String())
 			} else {
 				backoff = 0
 			}
@@ -212,7 +212,7 @@ func (e *Engine) run(ctx context.Context, j store.Job) {
 			log.Debug("job done", "took", time.Since(start))
 		}
 	case class == ClassThrottled:
-		log.Info("job throttled", "wait", wait, "err", err)
+		log.Info("job throttled", "wait", wait.String(), "err", err)
 		ferr = e.st.Retry(ctx, t.Job, e.now().Add(wait), err.Error(), true)
 	case class == ClassPermanent || class == ClassGone:
 		ferr = e.kill(ctx, log, t, err.Error())
@@ -223,7 +223,7 @@ func (e *Engine) run(ctx context.Context, j store.Job) {
 			ferr = e.kill(ctx, log, t, fmt.Sprintf("gave up after %s: %v", age.Round(time.Second), err))
 		} else {
 			d := e.backoff(t.Attempts)
-			log.Warn("job failed; will retry", "err", err, "retry_in", d)
+			log.Warn("job failed; will retry", "err", err, "retry_in", d.String())
 			ferr = e.st.Retry(ctx, t.Job, e.now().Add(d), err.Error(), false)
 		}
 	}
