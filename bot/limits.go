@@ -2,10 +2,13 @@ package bot
 
 import (
 	"context"
+	"strconv"
 	"sync"
 	"time"
 
 	"golang.org/x/time/rate"
+
+	"github.com/turn-telegram/turn-telegram/store"
 )
 
 // Limits are Telegram's send rates, enforced before Telegram has to.
@@ -14,6 +17,9 @@ type Limits struct {
 	ChatPerSecond  float64 // one private chat [1]
 	ChatBurst      int     // short bursts a private chat tolerates [3]
 	GroupPerMinute float64 // one group [20]
+	// Shared keeps the buckets in the store, so that several replicas of
+	// one bot respect Telegram's limits in total, not each.
+	Shared bool
 }
 
 func (l *Limits) defaults() {
@@ -34,11 +40,13 @@ func (l *Limits) defaults() {
 // limiter paces one bot's sends: per chat first (so one busy chat does not
 // hold a bot-wide token while it waits), then bot-wide.
 type limiter struct {
-	cfg   Limits
-	bot   *rate.Limiter
-	mu    sync.Mutex
-	chats map[int64]*chatLimit
-	swept time.Time
+	cfg    Limits
+	shared store.Store // nil: in-memory buckets
+	prefix string      // bucket key prefix: the bot's channel
+	bot    *rate.Limiter
+	mu     sync.Mutex
+	chats  map[int64]*chatLimit
+	swept  time.Time
 }
 
 type chatLimit struct {
@@ -46,17 +54,48 @@ type chatLimit struct {
 	used time.Time
 }
 
-func newLimiter(cfg Limits) *limiter {
+func newLimiter(cfg Limits, st store.Store, channel string) *limiter {
 	cfg.defaults()
-	return &limiter{cfg: cfg, bot: rate.NewLimiter(rate.Limit(cfg.PerSecond), 1), chats: map[int64]*chatLimit{}}
+	l := &limiter{cfg: cfg, prefix: "tg:" + channel + ":", bot: rate.NewLimiter(rate.Limit(cfg.PerSecond), 1), chats: map[int64]*chatLimit{}}
+	if cfg.Shared {
+		l.shared = st
+	}
+	return l
 }
 
 // wait blocks until one message to chat may be sent.
 func (l *limiter) wait(ctx context.Context, chat int64) error {
+	if l.shared != nil {
+		r, burst := l.cfg.ChatPerSecond, l.cfg.ChatBurst
+		if chat < 0 {
+			r, burst = l.cfg.GroupPerMinute/60, 1
+		}
+		if err := l.take(ctx, "chat:"+strconv.FormatInt(chat, 10), r, burst); err != nil {
+			return err
+		}
+		return l.take(ctx, "bot", l.cfg.PerSecond, 1)
+	}
 	if err := l.chat(chat).Wait(ctx); err != nil {
 		return err
 	}
 	return l.bot.Wait(ctx)
+}
+
+// take waits for a token of a shared bucket.
+func (l *limiter) take(ctx context.Context, key string, r float64, burst int) error {
+	for {
+		wait, err := l.shared.Take(ctx, l.prefix+key, r, burst)
+		if err != nil || wait == 0 {
+			return err
+		}
+		t := time.NewTimer(wait)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return ctx.Err()
+		case <-t.C:
+		}
+	}
 }
 
 func (l *limiter) chat(id int64) *rate.Limiter {

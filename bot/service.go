@@ -116,7 +116,7 @@ func (s *Service) AddChannel(cfg ChannelConfig) (*Channel, error) {
 		Turn:    turn.NewClient(cfg.TurnAPIURL, cfg.TurnNumberID, cfg.TurnToken, s.opt.HTTPClient),
 		linkKey: deriveKey(cfg.TelegramToken, "media link key"),
 		secret:  secret,
-		limits:  newLimiter(s.opt.Limits),
+		limits:  newLimiter(s.opt.Limits, s.st, cfg.Key),
 		log:     s.opt.Logger.With("channel", cfg.Key),
 	}
 	s.mu.Lock()

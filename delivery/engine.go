@@ -47,7 +47,7 @@ type Handler func(ctx context.Context, t *Task) error
 type Options struct {
 	Worker      string        // identifies this process [host:pid]
 	Concurrency int           // jobs handled at once [16]
-	Lease       time.Duration // claim lease; a dead worker's jobs return after it [60s]
+	Lease       time.Duration // claim lease, renewed while a job runs; a dead worker's jobs return after it [20s]
 	Poll        time.Duration // how often to look for due work without a nudge [250ms]
 	MaxAttempts int           // failed attempts before dead-lettering [20]
 	MaxAge      time.Duration // age after which a failing job is dead-lettered [24h]
@@ -65,7 +65,7 @@ func (o *Options) defaults() {
 		o.Concurrency = 16
 	}
 	if o.Lease <= 0 {
-		o.Lease = 60 * time.Second
+		o.Lease = 20 * time.Second
 	}
 	if o.Poll <= 0 {
 		o.Poll = 250 * time.Millisecond
@@ -200,7 +200,9 @@ func (e *Engine) run(ctx context.Context, j store.Job) {
 	if h == nil {
 		err = Permanent(fmt.Errorf("no handler for job kind %q", j.Kind))
 	} else {
+		stop := e.keepLease(ctx, log, t)
 		err = safeCall(ctx, h, t)
+		stop()
 	}
 	observe(j.Kind, start, err)
 
@@ -235,6 +237,33 @@ func (e *Engine) run(ctx context.Context, j store.Job) {
 			log.Error("could not record job outcome", "err", ferr, "outcome_err", err)
 		}
 	}
+}
+
+// keepLease renews the job's lease while its handler runs, so a slow upload
+// keeps its job while a dead process's jobs return within one short lease.
+func (e *Engine) keepLease(ctx context.Context, log *slog.Logger, t *Task) (stop func()) {
+	done := make(chan struct{})
+	job := t.Job // a copy: the handler may update t while this runs
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		tick := time.NewTicker(e.opt.Lease / 3)
+		defer tick.Stop()
+		for {
+			select {
+			case <-done:
+				return
+			case <-ctx.Done():
+				return
+			case <-tick.C:
+				if err := e.st.Extend(ctx, job, e.opt.Lease); err != nil {
+					log.Warn("could not renew job lease", "err", err)
+				}
+			}
+		}
+	}()
+	return func() { close(done); wg.Wait() }
 }
 
 func (e *Engine) kill(ctx context.Context, log *slog.Logger, t *Task, reason string) error {

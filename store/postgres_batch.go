@@ -79,8 +79,10 @@ func (p *Postgres) applyBatch(ctx context.Context, tx pgx.Tx, now time.Time, b B
 	}
 	for _, c := range b.ClearGone {
 		if _, err := tx.Exec(ctx, `
-			UPDATE chats SET gone_reason = NULL, gone_at = NULL WHERE channel = $1 AND chat_id = $2`,
-			c.Channel, c.ChatID); err != nil {
+			INSERT INTO chats (channel, chat_id, seen_at) VALUES ($1, $2, $3)
+			ON CONFLICT (channel, chat_id) DO UPDATE
+			SET gone_reason = NULL, gone_at = NULL, seen_at = EXCLUDED.seen_at`,
+			c.Channel, c.ChatID, now); err != nil {
 			return nil, fmt.Errorf("clear gone: %w", err)
 		}
 	}

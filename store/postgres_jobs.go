@@ -235,5 +235,9 @@ func (p *Postgres) Prune(ctx context.Context, before time.Time) (int, error) {
 	if err != nil {
 		return 0, fmt.Errorf("store: prune: %w", err)
 	}
+	// An idle bucket is full again: forgetting it changes nothing.
+	if _, err := p.pool.Exec(ctx, `DELETE FROM rate_buckets WHERE updated_at < $1`, now().Add(-time.Hour)); err != nil {
+		return 0, fmt.Errorf("store: prune buckets: %w", err)
+	}
 	return int(tag.RowsAffected()), nil
 }

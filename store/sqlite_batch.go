@@ -62,8 +62,10 @@ func (s *SQLite) applyBatch(ctx context.Context, tx *sql.Tx, now time.Time, b Ba
 	}
 	for _, c := range b.ClearGone {
 		if _, err := tx.ExecContext(ctx, `
-			UPDATE chats SET gone_reason = NULL, gone_at = NULL WHERE channel = ? AND chat_id = ?`,
-			c.Channel, c.ChatID); err != nil {
+			INSERT INTO chats (channel, chat_id, seen_at) VALUES (?, ?, ?)
+			ON CONFLICT (channel, chat_id) DO UPDATE
+			SET gone_reason = NULL, gone_at = NULL, seen_at = excluded.seen_at`,
+			c.Channel, c.ChatID, micros(now)); err != nil {
 			return nil, fmt.Errorf("clear gone: %w", err)
 		}
 	}

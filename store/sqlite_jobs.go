@@ -254,6 +254,10 @@ func (s *SQLite) Prune(ctx context.Context, before time.Time) (int, error) {
 	if err != nil {
 		return 0, fmt.Errorf("store: prune: %w", err)
 	}
+	// An idle bucket is full again: forgetting it changes nothing.
+	if _, err := s.exec(ctx, `DELETE FROM rate_buckets WHERE updated_at < ?`, micros(now().Add(-time.Hour))); err != nil {
+		return 0, fmt.Errorf("store: prune buckets: %w", err)
+	}
 	return int(n), nil
 }
 

@@ -186,7 +186,8 @@ type Batch struct {
 	Callbacks []Callback
 	Sent      []Sent
 	Receipts  []Receipts
-	// ClearGone forgets that these chats were gone (the person wrote again).
+	// ClearGone forgets that these chats were gone (the person wrote again)
+	// and records now as the time they were last seen (see ChatSeen).
 	ClearGone []ChatRef
 	// Offset, when set, stores a polled bot's next getUpdates offset in the
 	// same transaction as the updates it acknowledges (never moving backwards).
@@ -302,6 +303,20 @@ type Store interface {
 	SetChatGone(ctx context.Context, channel string, chatID int64, reason string) error
 	// ChatGone reports whether a chat is marked unreachable, and why.
 	ChatGone(ctx context.Context, channel string, chatID int64) (bool, string, error)
+
+	// ChatSeen is when the person last wrote (the last ClearGone of the
+	// chat); zero if never.
+	ChatSeen(ctx context.Context, channel string, chatID int64) (time.Time, error)
+
+	// Extend renews a claimed job's lease for another `lease` from now, so a
+	// long delivery keeps its job; ErrLeaseLost if the claim is stale.
+	Extend(ctx context.Context, job Job, lease time.Duration) error
+
+	// Take takes one token from the shared token bucket named key (refilled
+	// at rate per second up to burst; created full). It returns 0 when a
+	// token was taken, or how long until one will be available (none taken).
+	// Every process sharing the database shares the bucket.
+	Take(ctx context.Context, key string, rate float64, burst int) (time.Duration, error)
 
 	// Offset is the next getUpdates offset of a polled bot (0 if none yet).
 	Offset(ctx context.Context, channel string) (int64, error)

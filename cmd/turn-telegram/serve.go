@@ -83,7 +83,7 @@ func serve(ctx context.Context, getenv func(string) string, stderr io.Writer) er
 		PublicURL:    publicURL,
 		MediaLinkTTL: c.MediaLinkTTL,
 		ReadReceipts: c.ReadReceipts,
-		Limits:       bot.Limits{PerSecond: c.TelegramRate},
+		Limits:       bot.Limits{PerSecond: c.TelegramRate, Shared: c.DatabaseURL != ""},
 		Logger:       log,
 	}, engine.Notify)
 	svc.Register(engine)

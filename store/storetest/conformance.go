@@ -27,6 +27,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 	cases = append(cases, stateCases...)
 	cases = append(cases, operatorCases...)
 	cases = append(cases, concurrencyCases...)
+	cases = append(cases, activityCases...)
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			t.Parallel()
