@@ -1,6 +1,7 @@
 package bot
 
 import (
+	"context"
 	"crypto/rand"
 	"encoding/hex"
 	"encoding/json"
@@ -64,7 +65,7 @@ func (s *Service) TurnWebhook(w http.ResponseWriter, r *http.Request, key string
 	for _, n := range rd.Notes {
 		log.Warn("turn message rendered in a degraded form", "note", n)
 	}
-	b, err := outboundBatch(key, chatID, rd)
+	b, err := outboundBatch(key, chatID, rd, s.priority(r.Context(), key, chatID))
 	if err != nil {
 		turn.WriteError(w, http.StatusInternalServerError, map[string]any{"message": []string{"could not be encoded"}})
 		return
@@ -84,7 +85,7 @@ func (s *Service) TurnWebhook(w http.ResponseWriter, r *http.Request, key string
 // outboundBatch is everything an accepted Turn message writes at once: the
 // plan to send, a fetch job per media link (Turn's links expire in minutes,
 // so they are fetched now, not when the chat's turn comes), and callbacks.
-func outboundBatch(channel string, chatID int64, rd Rendered) (store.Batch, error) {
+func outboundBatch(channel string, chatID int64, rd Rendered, priority int) (store.Batch, error) {
 	plan, err := json.Marshal(rd.Plan)
 	if err != nil {
 		return store.Batch{}, err
@@ -100,7 +101,7 @@ func outboundBatch(channel string, chatID int64, rd Rendered) (store.Batch, erro
 		})
 	}
 	b.Jobs = append(b.Jobs, store.NewJob{
-		Channel: channel, Kind: store.KindOutbound, Lane: outLane(chatID), Payload: plan,
+		Channel: channel, Kind: store.KindOutbound, Lane: outLane(chatID), Payload: plan, Priority: priority,
 	})
 	now := time.Now().UTC()
 	for _, cb := range rd.Callbacks {
@@ -108,6 +109,23 @@ func outboundBatch(channel string, chatID int64, rd Rendered) (store.Batch, erro
 		b.Callbacks = append(b.Callbacks, cb)
 	}
 	return b, nil
+}
+
+// Claim priorities: a reply to someone in conversation goes before
+// broadcast traffic queued earlier, so a 100,000-message broadcast never
+// makes a person who just wrote wait for it.
+const (
+	priorityConversation = 0
+	priorityBroadcast    = 10
+	conversationWindow   = time.Hour
+)
+
+func (s *Service) priority(ctx context.Context, channel string, chat int64) int {
+	seen, err := s.st.ChatSeen(ctx, channel, chat)
+	if err == nil && time.Since(seen) < conversationWindow {
+		return priorityConversation
+	}
+	return priorityBroadcast
 }
 
 func validationErrors(err error) map[string]any {
