@@ -4,13 +4,17 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
+	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"os"
+	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -36,16 +40,18 @@ const (
 // harness is the whole connector wired to the strict fakes: a fake Telegram,
 // a fake Turn, a real store, the delivery engine and the HTTP routes.
 type harness struct {
-	t      testing.TB
-	st     store.Store
-	tg     *telegramtest.Server
-	turn   *turntest.Server
-	svc    *bot.Service
-	ch     *bot.Channel
-	srv    *httptest.Server
-	logs   *syncBuffer
-	cancel context.CancelFunc
-	wg     sync.WaitGroup
+	t       testing.TB
+	st      store.Store
+	tg      *telegramtest.Server
+	turn    *turntest.Server
+	svc     *bot.Service
+	ch      *bot.Channel
+	srv     *httptest.Server
+	logs    *syncBuffer
+	cancel  context.CancelFunc
+	wg      sync.WaitGroup
+	engine  *delivery.Engine
+	replica bool // shares another harness's fakes: does not close them
 }
 
 type harnessOpts struct {
@@ -54,6 +60,19 @@ type harnessOpts struct {
 	linkTTL      time.Duration
 	rate         float64
 	maxAttempts  int
+	// limits overrides the service's Telegram limits (default: Telegram's,
+	// which the fake enforces too).
+	limits *bot.Limits
+	// fakeLimits overrides the fake Telegram's rate limits (default: on,
+	// at Telegram's published limits).
+	fakeLimits *telegramtest.RateLimits
+	lease      time.Duration
+	// drain is how long a stopped harness lets in-flight jobs finish; a
+	// negative value stops at once, like a killed process [1s].
+	drain time.Duration
+	// shareFakes makes this harness a replica of another: same fakes, same
+	// database, its own store pool, engine and HTTP server.
+	shareFakes *harness
 }
 
 // syncBuffer collects log lines for assertions (e.g. no token in any line).
@@ -77,11 +96,18 @@ func (s *syncBuffer) String() string {
 func newHarness(t testing.TB, st store.Store, o harnessOpts) *harness {
 	t.Helper()
 	h := &harness{t: t, st: st, logs: &syncBuffer{}}
-	h.tg = telegramtest.NewServer()
-	h.tg.AddBot(botToken, "turn_test_bot", "Turn Test")
-	h.tg.AllowInsecureWebhooks(true)
-	h.turn = turntest.NewServer()
-	h.turn.AddNumber(numberID, turnToken)
+	if o.shareFakes != nil {
+		h.tg, h.turn, h.replica = o.shareFakes.tg, o.shareFakes.turn, true
+	} else {
+		h.tg = telegramtest.NewServer()
+		h.tg.AddBot(botToken, "turn_test_bot", "Turn Test")
+		h.tg.AllowInsecureWebhooks(true)
+		h.turn = turntest.NewServer()
+		h.turn.AddNumber(numberID, turnToken)
+		if o.fakeLimits != nil {
+			h.tg.SetRateLimits(*o.fakeLimits)
+		}
+	}
 
 	var out io.Writer = h.logs
 	if testing.Verbose() {
@@ -92,24 +118,24 @@ func newHarness(t testing.TB, st store.Store, o harnessOpts) *harness {
 	if maxAttempts == 0 {
 		maxAttempts = 20
 	}
-	engine := delivery.New(st, delivery.Options{
-		Concurrency: 16, Poll: 20 * time.Millisecond, BaseBackoff: 20 * time.Millisecond,
+	h.engine = delivery.New(st, delivery.Options{
+		Lease: o.lease, Concurrency: 16, Poll: 20 * time.Millisecond, BaseBackoff: 20 * time.Millisecond,
 		MaxBackoff: 300 * time.Millisecond, MaxAttempts: maxAttempts, Logger: log,
 	})
 	r := mux.NewRouter()
 	h.srv = httptest.NewServer(r)
-	rate := o.rate
-	if rate == 0 {
-		rate = 1000
+	limits := bot.Limits{PerSecond: o.rate}
+	if o.limits != nil {
+		limits = *o.limits
 	}
 	h.svc = bot.NewService(st, bot.Options{
 		PublicURL:    h.srv.URL,
 		MediaLinkTTL: o.linkTTL,
 		ReadReceipts: o.readReceipts,
-		Limits:       bot.Limits{PerSecond: rate, ChatPerSecond: 100, ChatBurst: 100},
+		Limits:       limits,
 		Logger:       log,
-	}, engine.Notify)
-	h.svc.Register(engine)
+	}, h.engine.Notify)
+	h.svc.Register(h.engine)
 	r.HandleFunc("/channels/{channel}/turn", func(w http.ResponseWriter, r *http.Request) {
 		h.svc.TurnWebhook(w, r, mux.Vars(r)["channel"])
 	}).Methods(http.MethodPost)
@@ -130,11 +156,18 @@ func newHarness(t testing.TB, st store.Store, o harnessOpts) *harness {
 	h.ch = ch
 	ctx, cancel := context.WithCancel(context.Background())
 	h.cancel = cancel
-	if err := h.svc.Setup(ctx, ch, o.polling); err != nil {
-		t.Fatalf("setup: %v", err)
+	// A replica finds the webhook already registered by the first.
+	if o.shareFakes == nil {
+		if err := h.svc.Setup(ctx, ch, o.polling); err != nil {
+			t.Fatalf("setup: %v", err)
+		}
 	}
 	h.wg.Add(1)
-	go func() { defer h.wg.Done(); _ = engine.Run(ctx, time.Second) }()
+	drain := o.drain
+	if drain == 0 {
+		drain = time.Second
+	}
+	go func() { defer h.wg.Done(); _ = h.engine.Run(ctx, max(drain, 0)) }()
 	if o.polling {
 		h.wg.Add(1)
 		go func() { defer h.wg.Done(); _ = h.svc.Poll(ctx, ch) }()
@@ -147,8 +180,10 @@ func (h *harness) close() {
 	h.cancel()
 	h.wg.Wait()
 	h.srv.Close()
-	h.tg.Close()
-	h.turn.Close()
+	if !h.replica {
+		h.tg.Close()
+		h.turn.Close()
+	}
 	if strings.Contains(h.logs.String(), botToken) {
 		h.t.Errorf("the bot token appeared in the logs")
 	}
@@ -224,3 +259,181 @@ func payload(t testing.TB, to string, msg string) []byte {
 }
 
 func storetestSQLite(t *testing.T) store.Store { return storetest.SQLite(t) }
+
+// ---- helpers of the outbound end-to-end tests (bridge_out, bridge_status,
+// bridge_callback) ----
+
+// faultyStore wraps a store: Enqueue fails while failEnqueue is set (a
+// database outage as the webhooks see it), and every batch it stores is
+// recorded, so a test can replay exactly what Telegram or Turn posted.
+type faultyStore struct {
+	store.Store
+	failEnqueue atomic.Bool
+
+	mu       sync.Mutex
+	enqueued []store.Batch
+}
+
+func (f *faultyStore) Enqueue(ctx context.Context, b store.Batch) ([]int64, error) {
+	if f.failEnqueue.Load() {
+		return nil, errors.New("faultyStore: database unreachable")
+	}
+	ids, err := f.Store.Enqueue(ctx, b)
+	if err == nil {
+		f.mu.Lock()
+		f.enqueued = append(f.enqueued, b)
+		f.mu.Unlock()
+	}
+	return ids, err
+}
+
+// enqueuedJobs returns the jobs of a kind stored through Enqueue so far.
+func (f *faultyStore) enqueuedJobs(kind store.Kind) []store.NewJob {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	var out []store.NewJob
+	for _, b := range f.enqueued {
+		for _, j := range b.Jobs {
+			if j.Kind == kind {
+				out = append(out, j)
+			}
+		}
+	}
+	return out
+}
+
+// postTurnRaw posts body to a Turn webhook path of the service with the
+// given X-Turn-Hook-Signature (none when signature is "").
+func (h *harness) postTurnRaw(path string, body []byte, signature string) (*http.Response, []byte) {
+	h.t.Helper()
+	req, err := http.NewRequest(http.MethodPost, h.srv.URL+path, bytes.NewReader(body))
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	req.Header.Set("Content-Type", "application/json")
+	if signature != "" {
+		req.Header.Set(turn.SignatureHeader, signature)
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	out, _ := io.ReadAll(resp.Body)
+	return resp, out
+}
+
+// turnPath is the Turn webhook route of the harness's channel.
+const turnPath = "/channels/" + numberID + "/turn"
+
+// sendCalls returns the send* calls to chat that Telegram accepted, in order.
+func (h *harness) sendCalls(chat int64) []telegramtest.Call {
+	var out []telegramtest.Call
+	want := strconv.FormatInt(chat, 10)
+	for _, c := range h.tg.Calls() {
+		if strings.HasPrefix(c.Method, "send") && c.Status == http.StatusOK && c.Params["chat_id"] == want {
+			out = append(out, c)
+		}
+	}
+	return out
+}
+
+// sendAttempts counts the send* calls to chat whatever their answer.
+func (h *harness) sendAttempts(chat int64) int {
+	n := 0
+	want := strconv.FormatInt(chat, 10)
+	for _, c := range h.tg.Calls() {
+		if strings.HasPrefix(c.Method, "send") && c.Params["chat_id"] == want {
+			n++
+		}
+	}
+	return n
+}
+
+// waitSendCalls waits until Telegram accepted at least n send* calls to chat.
+func (h *harness) waitSendCalls(t testing.TB, chat int64, n int) []telegramtest.Call {
+	t.Helper()
+	var got []telegramtest.Call
+	eventually(t, fmt.Sprintf("%d send calls to chat %d", n, chat), func() bool {
+		got = h.sendCalls(chat)
+		return len(got) >= n
+	})
+	return got
+}
+
+// waitStatus waits until Turn accepted a status for the connector message
+// id and returns it.
+func (h *harness) waitStatus(t testing.TB, id, status string) turn.StatusObject {
+	t.Helper()
+	ctx := ctxT(t)
+	for n := 1; ; {
+		got, err := h.turn.WaitStatuses(ctx, numberID, n)
+		for _, s := range got {
+			if s.ID == id && s.Status == status {
+				return s
+			}
+		}
+		if err != nil {
+			t.Fatalf("no %q status for %s (statuses so far %+v): %v", status, id, got, err)
+		}
+		n = len(got) + 1
+	}
+}
+
+// statusesOf lists, in order, the statuses Turn accepted for a message id.
+func (h *harness) statusesOf(id string) []string {
+	var out []string
+	for _, s := range h.turn.Statuses(numberID) {
+		if s.ID == id {
+			out = append(out, s.Status)
+		}
+	}
+	return out
+}
+
+// waitTurnMessages waits until Turn accepted at least n inbound messages.
+func (h *harness) waitTurnMessages(t testing.TB, n int) []turn.Inbound {
+	t.Helper()
+	got, err := h.turn.WaitMessages(ctxT(t), numberID, n)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return got
+}
+
+// eventually polls cond until it holds, failing t after 15 seconds.
+func eventually(t testing.TB, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(15 * time.Second)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out waiting for %s", what)
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+}
+
+// settle gives the connector time to do what it must not do (a duplicate,
+// a stray call) before a test checks that it did not happen.
+func settle() { time.Sleep(300 * time.Millisecond) }
+
+// textPayload is a Turn webhook payload of a text message to chat.
+func textPayload(chat int64, body string) []byte {
+	msg, _ := json.Marshal(map[string]any{"type": "text", "text": map[string]string{"body": body}})
+	return []byte(`{"to":"` + strconv.FormatInt(chat, 10) + `","version":"0.0.1-alpha","context":null,"turn":` + string(msg) + `}`)
+}
+
+// canonJSON re-encodes a JSON text so that two encodings of one value
+// compare equal ("" stays "").
+func canonJSON(t testing.TB, s string) string {
+	t.Helper()
+	if strings.TrimSpace(s) == "" {
+		return ""
+	}
+	var v any
+	if err := json.Unmarshal([]byte(s), &v); err != nil {
+		t.Fatalf("not JSON: %q: %v", s, err)
+	}
+	out, _ := json.Marshal(v)
+	return string(out)
+}

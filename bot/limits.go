@@ -13,9 +13,12 @@ import (
 
 // Limits are Telegram's send rates, enforced before Telegram has to.
 type Limits struct {
-	PerSecond      float64 // whole bot [30]; up to 1000 with paid broadcasts
-	ChatPerSecond  float64 // one private chat [1]
-	ChatBurst      int     // short bursts a private chat tolerates [3]
+	PerSecond     float64 // whole bot [30]; up to 1000 with paid broadcasts
+	ChatPerSecond float64 // one private chat [1]
+	// ChatBurst is the burst allowed to one chat [2]: one below the 3
+	// Telegram tolerates, because our bucket starts when we send and
+	// Telegram's when the message arrives; the margin absorbs that skew.
+	ChatBurst      int
 	GroupPerMinute float64 // one group [20]
 	// Shared keeps the buckets in the store, so that several replicas of
 	// one bot respect Telegram's limits in total, not each.
@@ -30,7 +33,7 @@ func (l *Limits) defaults() {
 		l.ChatPerSecond = 1
 	}
 	if l.ChatBurst <= 0 {
-		l.ChatBurst = 3
+		l.ChatBurst = 2
 	}
 	if l.GroupPerMinute <= 0 {
 		l.GroupPerMinute = 20
