@@ -33,6 +33,7 @@ type config struct {
 	Workers         int
 	MaxAttempts     int
 	MaxAge          time.Duration
+	Lease           time.Duration
 	ShutdownTimeout time.Duration
 	LogLevel        string
 }
@@ -104,6 +105,9 @@ func loadConfig(getenv func(string) string, needChannel bool) (*config, error) {
 		return nil, err
 	}
 	if c.MaxAge, err = durationVar(e, "DELIVERY_MAX_AGE", 24*time.Hour); err != nil {
+		return nil, err
+	}
+	if c.Lease, err = durationVar(e, "DELIVERY_LEASE", 20*time.Second); err != nil {
 		return nil, err
 	}
 	if c.ShutdownTimeout, err = durationVar(e, "SHUTDOWN_TIMEOUT", 20*time.Second); err != nil {

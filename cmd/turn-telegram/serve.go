@@ -72,7 +72,7 @@ func serve(ctx context.Context, getenv func(string) string, stderr io.Writer) er
 	defer st.Close()
 
 	engine := delivery.New(st, delivery.Options{
-		Concurrency: c.Workers, MaxAttempts: c.MaxAttempts, MaxAge: c.MaxAge, Logger: log,
+		Concurrency: c.Workers, MaxAttempts: c.MaxAttempts, MaxAge: c.MaxAge, Lease: c.Lease, Logger: log,
 	})
 	publicURL := c.PublicURL
 	if publicURL == "" {
@@ -139,7 +139,7 @@ func serve(ctx context.Context, getenv func(string) string, stderr io.Writer) er
 		return fmt.Errorf("http server: %w", err)
 	case <-ctx.Done():
 	}
-	log.Info("shutting down: no new requests; finishing in-flight work", "timeout", c.ShutdownTimeout)
+	log.Info("shutting down: no new requests; finishing in-flight work", "timeout", c.ShutdownTimeout.String())
 	sctx, cancel := context.WithTimeout(context.Background(), c.ShutdownTimeout)
 	defer cancel()
 	if err := srv.Shutdown(sctx); err != nil && !errors.Is(err, http.ErrServerClosed) {
@@ -190,7 +190,7 @@ func retry(ctx context.Context, log *slog.Logger, what string, f func() error) b
 		if err == nil {
 			return true
 		}
-		log.Warn(what+" failed; retrying", "err", err, "retry_in", d)
+		log.Warn(what+" failed; retrying", "err", err, "retry_in", d.String())
 		t := time.NewTimer(d)
 		select {
 		case <-ctx.Done():
