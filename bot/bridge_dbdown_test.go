@@ -110,6 +110,9 @@ func TestDatabaseRestart(t *testing.T) {
 
 	h.sendTurnOK(textPayload(chatID, "before"))
 	waitSentTexts(t, h.tg, chatID, 1)
+	if _, err := h.turn.WaitStatuses(ctxT(t), numberID, 1); err != nil {
+		t.Fatal(err)
+	}
 
 	proxy.down()
 	resp, body := h.sendTurn(textPayload(chatID, "during"))

@@ -206,6 +206,33 @@ func (e *Engine) run(ctx context.Context, j store.Job) {
 	}
 	observe(j.Kind, start, err)
 
+	ferr := e.settle(ctx, log, t, err, start)
+	for wait := 100 * time.Millisecond; ferr != nil && !errors.Is(ferr, store.ErrLeaseLost) && wait < 30*time.Second; wait *= 2 {
+		// The store is unreachable (a restart, a network blip). Keep trying
+		// to record the outcome: giving up means the job runs again after
+		// its lease, and a delivered message would be delivered twice.
+		log.Warn("could not record job outcome; retrying", "err", ferr, "retry_in", wait.String())
+		select {
+		case <-ctx.Done():
+		case <-time.After(wait):
+		}
+		if ctx.Err() != nil {
+			break
+		}
+		ferr = e.settle(ctx, log, t, err, start)
+	}
+	if ferr != nil {
+		if errors.Is(ferr, store.ErrLeaseLost) {
+			log.Warn("job lease lost; another worker owns it now")
+		} else {
+			// The lease will expire and the job will run again: at least once.
+			log.Error("could not record job outcome", "err", ferr, "outcome_err", err)
+		}
+	}
+}
+
+// settle records the outcome of an attempt: done, retry, pause or dead.
+func (e *Engine) settle(ctx context.Context, log *slog.Logger, t *Task, err error, start time.Time) error {
 	var ferr error
 	switch class, wait := ClassOf(err); {
 	case err == nil:
@@ -229,14 +256,7 @@ func (e *Engine) run(ctx context.Context, j store.Job) {
 			ferr = e.st.Retry(ctx, t.Job, e.now().Add(d), err.Error(), false)
 		}
 	}
-	if ferr != nil {
-		if errors.Is(ferr, store.ErrLeaseLost) {
-			log.Warn("job lease lost; another worker owns it now")
-		} else {
-			// The lease will expire and the job will run again: at least once.
-			log.Error("could not record job outcome", "err", ferr, "outcome_err", err)
-		}
-	}
+	return ferr
 }
 
 // keepLease renews the job's lease while its handler runs, so a slow upload

@@ -23,14 +23,21 @@ func main() {
 	os.Exit(run(os.Args[1:], os.Getenv, os.Stderr))
 }
 
+// run is the binary: it stops gracefully on SIGINT or SIGTERM and returns
+// the exit code.
 func run(args []string, getenv func(string) string, stderr io.Writer) int {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	return runContext(ctx, args, getenv, stderr)
+}
+
+// runContext is run with the stop signal given as ctx: a long-running
+// command (serve) stops gracefully when ctx ends. Tests call it directly.
+func runContext(ctx context.Context, args []string, getenv func(string) string, stderr io.Writer) int {
 	cmd := "serve"
 	if len(args) > 0 {
 		cmd = args[0]
 	}
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
-
 	var err error
 	switch cmd {
 	case "serve":
