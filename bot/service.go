@@ -107,8 +107,7 @@ func (s *Service) AddChannel(cfg ChannelConfig) (*Channel, error) {
 	}
 	secret := cfg.WebhookSecret
 	if secret == "" {
-		// Telegram allows A-Za-z0-9_- only: hex of a derived key fits.
-		secret = hex.EncodeToString(deriveKey(cfg.TelegramToken, "telegram webhook secret"))[:48]
+		secret = DerivedWebhookSecret(cfg.TelegramToken)
 	}
 	ch := &Channel{
 		Config:  cfg,
@@ -123,6 +122,13 @@ func (s *Service) AddChannel(cfg ChannelConfig) (*Channel, error) {
 	s.channels[cfg.Key] = ch
 	s.mu.Unlock()
 	return ch, nil
+}
+
+// DerivedWebhookSecret is the webhook secret_token used when none is
+// configured: derived from the bot token, so it is stable across restarts
+// and replicas. Telegram allows A-Za-z0-9_- only: hex fits.
+func DerivedWebhookSecret(botToken string) string {
+	return hex.EncodeToString(deriveKey(botToken, "telegram webhook secret"))[:48]
 }
 
 // RemoveChannel stops serving a channel; its stored jobs wait for its return.

@@ -62,7 +62,8 @@ func serve(ctx context.Context, getenv func(string) string, stderr io.Writer) er
 	if err != nil {
 		return err
 	}
-	log := newLogger(stderr, c.LogLevel, c.TelegramToken, c.TurnToken, c.TurnHMACSecret, c.WebhookSecret, c.DatabaseURL)
+	log := newLogger(stderr, c.LogLevel, c.TelegramToken, c.TurnToken, c.TurnHMACSecret, c.WebhookSecret,
+		bot.DerivedWebhookSecret(c.TelegramToken), c.DatabaseURL)
 	slog.SetDefault(log)
 
 	st, err := openStore(ctx, c, log)
