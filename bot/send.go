@@ -51,7 +51,7 @@ func (s *Service) sendPart(ctx context.Context, ch *Channel, chat int64, p Part,
 			ChatID: chat, Text: p.Text, Entities: p.Entities, ReplyMarkup: kb,
 		})
 	} else {
-		in := s.inputFile(ctx, ch, media)
+		in := s.inputFile(ctx, ch, p.Method, media)
 		switch p.Method {
 		case MethodPhoto:
 			msg, err = api.SendPhoto(ctx, &tgbot.SendPhotoParams{ChatID: chat, Photo: in, Caption: p.Text, CaptionEntities: p.Entities, ReplyMarkup: kb})
@@ -73,7 +73,7 @@ func (s *Service) sendPart(ctx context.Context, ch *Channel, chat int64, p Part,
 	}
 	if media != nil {
 		if id := sentFileID(msg); id != "" {
-			if err := s.st.PutFileID(ctx, ch.Config.Key, media.SHA256, id); err != nil {
+			if err := s.st.PutFileID(ctx, ch.Config.Key, fileKey(p.Method, media.SHA256), id); err != nil {
 				ch.log.Warn("could not remember file_id", "err", err)
 			}
 		}
@@ -82,8 +82,8 @@ func (s *Service) sendPart(ctx context.Context, ch *Channel, chat int64, p Part,
 }
 
 // inputFile re-sends a file Telegram already has by its file_id, or uploads.
-func (s *Service) inputFile(ctx context.Context, ch *Channel, m *store.Media) models.InputFile {
-	if id, err := s.st.FileID(ctx, ch.Config.Key, m.SHA256); err == nil {
+func (s *Service) inputFile(ctx context.Context, ch *Channel, method string, m *store.Media) models.InputFile {
+	if id, err := s.st.FileID(ctx, ch.Config.Key, fileKey(method, m.SHA256)); err == nil {
 		return &models.InputFileString{Data: id}
 	}
 	name := m.Filename
@@ -92,6 +92,11 @@ func (s *Service) inputFile(ctx context.Context, ch *Channel, m *store.Media) mo
 	}
 	return &models.InputFileUpload{Filename: name, Data: bytes.NewReader(m.Data)}
 }
+
+// fileKey is the key a file_id is remembered under. Telegram's file_ids are
+// typed: a photo's cannot be sent with sendDocument or sendSticker ("type of
+// file mismatch"), so the same bytes get one file_id per send method.
+func fileKey(method, sha256 string) string { return method + ":" + sha256 }
 
 // mediaWait is how long a send waits for its fetch job before fetching the
 // link itself (both normally run within milliseconds of acceptance).
