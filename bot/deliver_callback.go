@@ -34,10 +34,7 @@ func (s *Service) deliverCallback(ctx context.Context, ch *Channel, t *delivery.
 		chat, msgID = cq.Message.Message.Chat.ID, cq.Message.Message.ID
 	}
 	log := ch.log.With("chat", chat, "callback", cq.ID)
-	cb, first, err := s.st.UseCallback(ctx, ch.Config.Key, cq.Data, s.opt.CallbackMaxAge)
-	if err == nil && cb.ChatID != chat {
-		err = store.ErrNotFound // a key from another chat is no key at all
-	}
+	cb, first, err := s.st.UseCallback(ctx, ch.Config.Key, chat, cq.Data, s.opt.CallbackMaxAge)
 	switch {
 	case errors.Is(err, store.ErrNotFound):
 		log.Info("press on an unknown or expired keyboard")

@@ -27,4 +27,24 @@ var (
 		Name: "turn_telegram_messages_delivered_total",
 		Help: "Messages delivered, by direction (to_turn, to_telegram) and kind.",
 	}, []string{"direction", "kind"})
+	messagesTotal = promauto.NewCounterVec(prometheus.CounterOpts{
+		Name: "turn_telegram_messages_total",
+		Help: "Delivery attempts per channel, by direction (to_turn, to_telegram, from_turn), job kind and result (ok, retryable, throttled, permanent, gone).",
+	}, []string{"channel", "direction", "kind", "result"})
+	turnSeconds = promauto.NewHistogramVec(prometheus.HistogramOpts{
+		Name:    "turn_telegram_turn_call_seconds",
+		Help:    "Latency of Turn API calls, by endpoint (messages, statuses, media).",
+		Buckets: prometheus.ExponentialBuckets(0.005, 2, 12),
+	}, []string{"endpoint"})
+	rateLimited = promauto.NewCounterVec(prometheus.CounterOpts{
+		Name: "turn_telegram_rate_limited_total",
+		Help: "Answers 429 Too Many Requests, per channel and upstream (telegram, turn).",
+	}, []string{"channel", "upstream"})
 )
+
+// forgetChannel drops a removed channel's series, so that per-channel
+// labels stay bounded by the channels served.
+func forgetChannel(key string) {
+	messagesTotal.DeletePartialMatch(prometheus.Labels{"channel": key})
+	rateLimited.DeletePartialMatch(prometheus.Labels{"channel": key})
+}

@@ -25,8 +25,9 @@ type ChannelConfig struct {
 	WebhookSecret  string // secret_token Telegram must present; derived from the token when empty
 	TurnAPIURL     string
 	TurnNumberID   string
-	TurnToken      string
+	TurnToken      string // empty until Turn issues it: deliveries to Turn wait
 	TurnHMACSecret string
+	RateLimit      float64 // Telegram messages per second for this bot; 0: Options.Limits
 }
 
 // Options apply to every channel of a Service.
@@ -46,6 +47,10 @@ type Options struct {
 	// HTTPClient is used for Telegram, Turn and media fetches.
 	HTTPClient *http.Client
 	Logger     *slog.Logger
+	// Lookup, when set, is called when a job names a channel this process
+	// does not serve; it may add the channel (hosted mode loads it from the
+	// store) before the job is put off.
+	Lookup func(ctx context.Context, key string)
 }
 
 // Service holds the channels and does the bridging work for all of them:
@@ -101,9 +106,13 @@ func (s *Service) AddChannel(cfg ChannelConfig) (*Channel, error) {
 	if cfg.Key == "" || cfg.TelegramToken == "" {
 		return nil, errors.New("channel needs a key and a Telegram token")
 	}
-	tg, err := NewTelegram(cfg.TelegramAPIURL, cfg.TelegramToken, s.opt.HTTPClient)
+	tg, err := NewTelegram(cfg.TelegramAPIURL, cfg.TelegramToken, instrumented(s.opt.HTTPClient, "telegram", cfg.Key))
 	if err != nil {
 		return nil, err
+	}
+	limits := s.opt.Limits
+	if cfg.RateLimit > 0 {
+		limits.PerSecond = cfg.RateLimit
 	}
 	secret := cfg.WebhookSecret
 	if secret == "" {
@@ -112,10 +121,10 @@ func (s *Service) AddChannel(cfg ChannelConfig) (*Channel, error) {
 	ch := &Channel{
 		Config:  cfg,
 		TG:      tg,
-		Turn:    turn.NewClient(cfg.TurnAPIURL, cfg.TurnNumberID, cfg.TurnToken, s.opt.HTTPClient),
+		Turn:    turn.NewClient(cfg.TurnAPIURL, cfg.TurnNumberID, cfg.TurnToken, instrumented(s.opt.HTTPClient, "turn", cfg.Key)),
 		linkKey: deriveKey(cfg.TelegramToken, "media link key"),
 		secret:  secret,
-		limits:  newLimiter(s.opt.Limits, s.st, cfg.Key),
+		limits:  newLimiter(limits, s.st, cfg.Key),
 		log:     s.opt.Logger.With("channel", cfg.Key),
 	}
 	s.mu.Lock()
@@ -134,8 +143,23 @@ func DerivedWebhookSecret(botToken string) string {
 // RemoveChannel stops serving a channel; its stored jobs wait for its return.
 func (s *Service) RemoveChannel(key string) {
 	s.mu.Lock()
+	_, had := s.channels[key]
 	delete(s.channels, key)
 	s.mu.Unlock()
+	if had {
+		forgetChannel(key)
+	}
+}
+
+// Channels returns the keys of the channels served, in no order.
+func (s *Service) Channels() []string {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	keys := make([]string, 0, len(s.channels))
+	for k := range s.channels {
+		keys = append(keys, k)
+	}
+	return keys
 }
 
 // Channel returns the live channel with this key.
@@ -160,12 +184,39 @@ func (s *Service) Register(e *delivery.Engine) {
 func (s *Service) withChannel(h func(context.Context, *Channel, *delivery.Task) error) delivery.Handler {
 	return func(ctx context.Context, t *delivery.Task) error {
 		ch, ok := s.Channel(t.Channel)
+		if !ok && s.opt.Lookup != nil {
+			s.opt.Lookup(ctx, t.Channel)
+			ch, ok = s.Channel(t.Channel)
+		}
 		if !ok {
-			// Removed or not yet loaded: keep the job for when it is back.
+			// Removed, disabled or not yet loaded: keep the job for when it is back.
 			return delivery.Throttle(fmt.Errorf("channel %q is not served by this process", t.Channel), time.Minute)
 		}
-		return h(ctx, ch, t)
+		if ch.Config.TurnToken == "" && (t.Kind == store.KindUpdate || t.Kind == store.KindStatus) {
+			// Turn issues a created channel's token in its UI, later: the
+			// messages wait for it without spending their attempts.
+			return delivery.Throttle(fmt.Errorf("channel %q has no Turn token yet", t.Channel), time.Minute)
+		}
+		err := h(ctx, ch, t)
+		result := "ok"
+		if err != nil {
+			c, _ := delivery.ClassOf(err)
+			result = c.String()
+		}
+		messagesTotal.WithLabelValues(ch.Config.Key, direction(t.Kind), string(t.Kind), result).Inc()
+		return err
 	}
+}
+
+// direction says which way a job of kind moves a message.
+func direction(k store.Kind) string {
+	switch k {
+	case store.KindOutbound:
+		return "to_telegram"
+	case store.KindFetch:
+		return "from_turn"
+	}
+	return "to_turn"
 }
 
 // Setup prepares Telegram for the channel's update source: registers the
@@ -177,12 +228,17 @@ func (s *Service) Setup(ctx context.Context, ch *Channel, polling bool) error {
 		}
 		return nil
 	}
-	url := s.opt.PublicURL + "/channels/" + ch.Config.Key + "/telegram"
+	url := s.WebhookURL(ch.Config.Key)
 	if err := ch.TG.SetWebhook(ctx, url, ch.secret); err != nil {
 		return fmt.Errorf("set webhook: %w", err)
 	}
 	ch.log.Info("telegram webhook registered", "url", url)
 	return nil
+}
+
+// WebhookURL is where Telegram must post the updates of channel key.
+func (s *Service) WebhookURL(key string) string {
+	return s.opt.PublicURL + "/channels/" + key + "/telegram"
 }
 
 func sha256Hex(b []byte) string {

@@ -24,7 +24,7 @@ func (p *Postgres) TurnID(ctx context.Context, channel string, chatID int64, tel
 }
 
 // UseCallback resolves a pressed button; the first press of its group wins.
-func (p *Postgres) UseCallback(ctx context.Context, channel, key string, maxAge time.Duration) (Callback, bool, error) {
+func (p *Postgres) UseCallback(ctx context.Context, channel string, chatID int64, key string, maxAge time.Duration) (Callback, bool, error) {
 	var cb Callback
 	var first bool
 	err := p.inTx(ctx, func(tx pgx.Tx) error {
@@ -42,6 +42,11 @@ func (p *Postgres) UseCallback(ctx context.Context, channel, key string, maxAge 
 		cb.CreatedAt = cb.CreatedAt.UTC()
 		t := now()
 		if maxAge > 0 && cb.CreatedAt.Before(t.Add(-maxAge)) {
+			return ErrNotFound
+		}
+		if cb.ChatID != chatID {
+			// A key pressed in another chat is forged: it must not use up
+			// the keyboard of the chat it belongs to.
 			return ErrNotFound
 		}
 		tag, err := tx.Exec(ctx, `

@@ -24,7 +24,7 @@ func (s *SQLite) TurnID(ctx context.Context, channel string, chatID int64, teleg
 }
 
 // UseCallback resolves a pressed button; the first press of its group wins.
-func (s *SQLite) UseCallback(ctx context.Context, channel, key string, maxAge time.Duration) (Callback, bool, error) {
+func (s *SQLite) UseCallback(ctx context.Context, channel string, chatID int64, key string, maxAge time.Duration) (Callback, bool, error) {
 	var cb Callback
 	var first bool
 	err := s.write(ctx, func(tx *sql.Tx) error {
@@ -43,6 +43,11 @@ func (s *SQLite) UseCallback(ctx context.Context, channel, key string, maxAge ti
 		cb.CreatedAt = fromMicros(created)
 		t := now()
 		if maxAge > 0 && cb.CreatedAt.Before(t.Add(-maxAge)) {
+			return ErrNotFound
+		}
+		if cb.ChatID != chatID {
+			// A key pressed in another chat is forged: it must not use up
+			// the keyboard of the chat it belongs to.
 			return ErrNotFound
 		}
 		res, err := tx.ExecContext(ctx, `

@@ -24,6 +24,12 @@ var (
 	ErrLeaseLost = errors.New("store: job lease lost")
 	// ErrLocked: the embedded store is already in use by another process.
 	ErrLocked = errors.New("store: database is in use by another process")
+	// ErrConflict: a write would overwrite a change it has not seen (a
+	// channel created or changed meanwhile, or a bot already bound to
+	// another channel).
+	ErrConflict = errors.New("store: conflict")
+	// ErrSchemaBehind: the database lacks migrations this binary has.
+	ErrSchemaBehind = errors.New("store: database schema is behind this binary (run migrate)")
 )
 
 // Kind names what a job does; workers claim the kinds they handle.
@@ -280,11 +286,12 @@ type Store interface {
 	// TurnID finds the connector id mapped to a Telegram message.
 	TurnID(ctx context.Context, channel string, chatID int64, telegramID int) (string, error)
 
-	// UseCallback resolves a pressed button. The first press of any button of
-	// a group returns it with first=true and marks the group used; later
-	// presses of that group return it with first=false. ErrNotFound when the
-	// key is unknown or older than maxAge (maxAge <= 0: no age limit).
-	UseCallback(ctx context.Context, channel, key string, maxAge time.Duration) (cb Callback, first bool, err error)
+	// UseCallback resolves a button pressed in chatID. The first press of any
+	// button of a group returns it with first=true and marks the group used;
+	// later presses of that group return it with first=false. ErrNotFound,
+	// with nothing marked, when the key is unknown, belongs to another chat,
+	// or is older than maxAge (maxAge <= 0: no age limit).
+	UseCallback(ctx context.Context, channel string, chatID int64, key string, maxAge time.Duration) (cb Callback, first bool, err error)
 
 	// PutMedia stores a fetched file (replacing one with the same key).
 	PutMedia(ctx context.Context, m Media) error
@@ -322,4 +329,33 @@ type Store interface {
 	Offset(ctx context.Context, channel string) (int64, error)
 	// SetOffset stores the next getUpdates offset; it never moves backwards.
 	SetOffset(ctx context.Context, channel string, offset int64) error
+
+	// ReleaseLeases ends the leases worker holds on pending jobs, so that
+	// other processes may claim them at once (a stopping process hands over
+	// what it did not finish). The interrupted attempt is not counted. It
+	// returns how many jobs it released.
+	ReleaseLeases(ctx context.Context, worker string) (int, error)
+	// CheckSchema reports whether the database has every migration this
+	// binary embeds: an error wrapping ErrSchemaBehind when it has not.
+	CheckSchema(ctx context.Context) error
+
+	// PutChannel creates or replaces a hosted channel and returns it as
+	// stored (with its new Version and times). With rec.Version 0 it
+	// creates: ErrConflict when a channel with rec.Key exists (a removed
+	// one is replaced). Otherwise it replaces the channel whose current
+	// Version is rec.Version: ErrConflict when the channel changed since or
+	// is gone. ErrConflict too when another channel has rec.BotID (non-zero).
+	PutChannel(ctx context.Context, rec ChannelRecord) (ChannelRecord, error)
+	// Channel returns the channel with this key; ErrNotFound when there is
+	// none or it was removed.
+	Channel(ctx context.Context, key string) (ChannelRecord, error)
+	// Channels returns every channel whose Version is above since, removed
+	// ones included (Deleted, without Info or Sealed), by Version. Versions
+	// become visible in order: after seeing version v, a later call never
+	// returns a version at or below v that it had not returned before.
+	Channels(ctx context.Context, since int64) ([]ChannelRecord, error)
+	// DeleteChannel removes a channel: its secrets are erased and a
+	// tombstone with a new Version remains, so that Channels reports the
+	// removal. ErrNotFound when there is no such channel.
+	DeleteChannel(ctx context.Context, key string) error
 }

@@ -35,7 +35,7 @@ func testCompleteBatch(t *testing.T, s store.Store) {
 	if got, err := s.TurnID(t.Context(), ch, 7, 70); err != nil || got != "turn-70" {
 		t.Fatalf("map: %q, %v", got, err)
 	}
-	if cb, first, err := s.UseCallback(t.Context(), ch, "cb-1", time.Hour); err != nil || !first || cb.ReplyID != "yes" {
+	if cb, first, err := s.UseCallback(t.Context(), ch, 7, "cb-1", time.Hour); err != nil || !first || cb.ReplyID != "yes" {
 		t.Fatalf("callback: %+v, %v, %v", cb, first, err)
 	}
 	if gone, _, err := s.ChatGone(t.Context(), ch, 7); err != nil || gone {

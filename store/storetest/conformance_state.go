@@ -58,12 +58,20 @@ func testUseCallback(t *testing.T, s store.Store) {
 			return c
 		}(), true, nil},
 		{"same key, other channel", "chan-b", "yes", time.Hour, store.Callback{}, true, nil},
+		{"pressed in another chat", ch, "other", time.Hour, store.Callback{}, false, store.ErrNotFound},
 		{"unknown", ch, "nope", time.Hour, store.Callback{}, false, store.ErrNotFound},
 		{"too old", ch, "old", time.Hour, store.Callback{}, false, store.ErrNotFound},
 		{"old, no age limit", ch, "old", 0, store.Callback{}, true, nil},
 	}
 	for _, c := range cases {
-		cb, first, err := s.UseCallback(t.Context(), c.channel, c.key, c.maxAge)
+		chat := int64(5)
+		if c.channel == "chan-b" {
+			chat = 6
+		}
+		if c.name == "pressed in another chat" {
+			chat = 99
+		}
+		cb, first, err := s.UseCallback(t.Context(), c.channel, chat, c.key, c.maxAge)
 		if c.wantErr != nil {
 			isErr(t, c.name, err, c.wantErr)
 			continue
@@ -99,7 +107,7 @@ func testUseCallbackConcurrent(t *testing.T, s store.Store) {
 	var wg sync.WaitGroup
 	for i := range 16 {
 		wg.Go(func() {
-			_, first, err := s.UseCallback(t.Context(), ch, buttons[i%4].Key, time.Hour)
+			_, first, err := s.UseCallback(t.Context(), ch, 1, buttons[i%4].Key, time.Hour)
 			if err != nil {
 				t.Errorf("UseCallback: %v", err)
 			}

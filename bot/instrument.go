@@ -1,0 +1,52 @@
+package bot
+
+import (
+	"net/http"
+	"path"
+	"strings"
+	"time"
+)
+
+// instrumented returns a copy of hc whose calls are measured: Turn calls'
+// latency by endpoint, and 429 answers of either side by channel. Labels
+// never hold a URL: Telegram's contain the bot token.
+func instrumented(hc *http.Client, upstream, channel string) *http.Client {
+	base := hc.Transport
+	if base == nil {
+		base = http.DefaultTransport
+	}
+	c := *hc
+	c.Transport = &meter{next: base, upstream: upstream, channel: channel}
+	return &c
+}
+
+type meter struct {
+	next     http.RoundTripper
+	upstream string // "telegram" or "turn"
+	channel  string
+}
+
+func (m *meter) RoundTrip(r *http.Request) (*http.Response, error) {
+	start := time.Now()
+	resp, err := m.next.RoundTrip(r)
+	if m.upstream == "turn" {
+		turnSeconds.WithLabelValues(turnEndpoint(r.URL.Path)).Observe(time.Since(start).Seconds())
+	}
+	if err == nil && resp.StatusCode == http.StatusTooManyRequests {
+		rateLimited.WithLabelValues(m.channel, m.upstream).Inc()
+	}
+	return resp, err
+}
+
+// turnEndpoint names a Turn API path by its last segment (messages,
+// statuses, numbers), a bounded set.
+func turnEndpoint(p string) string {
+	switch e := path.Base(p); e {
+	case "messages", "statuses", "numbers":
+		return e
+	}
+	if strings.HasPrefix(p, "/v1/") {
+		return "other"
+	}
+	return "media"
+}
