@@ -1,0 +1,139 @@
+package main
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"slices"
+	"strings"
+	"time"
+)
+
+// allScenarios in the order a run takes them.
+var allScenarios = []string{
+	"ceiling", "inbound-flood", "inbound-rate", "polling-rate", "polling-flood",
+	"outbound-flood", "broadcast", "buttons",
+}
+
+type config struct {
+	role        string
+	stores      []string
+	scenarios   []string
+	databaseURL string
+	poolConns   int
+	duration    time.Duration // inbound-rate
+	flood       time.Duration // floods and the ceiling
+	pollFor     time.Duration // polling-rate
+	rate        float64
+	chats       int
+	concurrency int
+	broadcast   int
+	bcastRate   float64
+	bcastDrain  time.Duration
+	buttonChats int
+	buttonsFor  time.Duration
+	workers     int
+	idlePerHost int
+	inprocess   bool
+	quick       bool
+	jsonOut     string
+	cpuProfile  string
+	memProfile  string
+	logPath     string
+}
+
+func parseConfig(args []string, stderr io.Writer) (*config, error) {
+	c := &config{}
+	fs := flag.NewFlagSet("loadtest", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	var stores, scenarios string
+	fs.StringVar(&c.role, "role", "", "internal: 'world' runs the fakes and the load generator (the parent starts it)")
+	fs.StringVar(&stores, "store", "both", "store to test: sqlite, postgres or both")
+	fs.StringVar(&scenarios, "scenarios", strings.Join(allScenarios, ","), "comma-separated scenarios: "+strings.Join(allScenarios, ", "))
+	fs.StringVar(&c.databaseURL, "database-url", "", "PostgreSQL server (default $TEST_DATABASE_URL, else postgres://postgres@127.0.0.1:5432/test?sslmode=disable); each scenario gets a fresh schema, dropped after")
+	fs.IntVar(&c.poolConns, "pool-max-conns", 0, "PostgreSQL pool size given to the store as pool_max_conns (0: pgx's default, max(4, CPUs), as in production without it)")
+	fs.DurationVar(&c.duration, "duration", 30*time.Second, "inbound-rate: how long updates arrive at -rate (the end-to-end target is stated for 60s)")
+	fs.DurationVar(&c.flood, "flood", 10*time.Second, "inbound-flood, outbound-flood and ceiling: how long to flood")
+	fs.DurationVar(&c.pollFor, "poll-duration", 10*time.Second, "polling-rate: how long updates arrive at -rate")
+	fs.Float64Var(&c.rate, "rate", 1000, "inbound-rate and polling-rate: updates per second; polling-flood pushes 10 s worth at once")
+	fs.IntVar(&c.chats, "chats", 1000, "people writing (private chats)")
+	fs.IntVar(&c.concurrency, "concurrency", 40, "connections of the floods and broadcast (Telegram's default webhook max_connections is 40); the ceiling uses as many")
+	fs.IntVar(&c.broadcast, "broadcast", 10000, "broadcast: messages, one per chat")
+	fs.Float64Var(&c.bcastRate, "broadcast-rate", 200, "broadcast: messages per second the service (TELEGRAM_RATE_LIMIT) and the fake Telegram allow")
+	fs.DurationVar(&c.bcastDrain, "broadcast-drain", 0, "broadcast: longest wait for the sending to finish (0: 1.5 times what the rate needs, plus a minute); a shorter one measures acceptance and the start of the drain only")
+	fs.IntVar(&c.buttonChats, "button-chats", 100, "buttons: chats doing round trips at once")
+	fs.DurationVar(&c.buttonsFor, "buttons-duration", 10*time.Second, "buttons: how long")
+	fs.IntVar(&c.workers, "workers", 32, "delivery engine concurrency (WORKERS; production default 32)")
+	fs.IntVar(&c.idlePerHost, "http-idle-per-host", 0, "give the service an HTTP client keeping this many idle connections per host (0: the service's own default client, as in production)")
+	fs.BoolVar(&c.inprocess, "inprocess", false, "run the fakes and load generator in this process (CPU and memory figures then include them)")
+	fs.BoolVar(&c.quick, "quick", false, "short run for a smoke test: 5 s at each rate, 3 s floods, 2,000-message broadcast")
+	fs.StringVar(&c.jsonOut, "json", "", "also write every figure to this file as JSON")
+	fs.StringVar(&c.cpuProfile, "cpuprofile", "", "write a CPU profile of the service per scenario to <value>-<store>-<scenario>.cpu.pprof")
+	fs.StringVar(&c.memProfile, "memprofile", "", "write a heap profile of the service at the end of each scenario to <value>-<store>-<scenario>.heap.pprof")
+	fs.StringVar(&c.logPath, "log", "", "the service's log file (default: a temporary file, named at the end)")
+	fs.Usage = func() {
+		fmt.Fprintf(fs.Output(), "usage: go run ./cmd/loadtest [flags]\n\n")
+		fs.PrintDefaults()
+	}
+	if err := fs.Parse(args); err != nil {
+		return nil, err
+	}
+	if fs.NArg() > 0 {
+		return nil, fmt.Errorf("unexpected argument %q", fs.Arg(0))
+	}
+	if c.role != "" {
+		return c, nil
+	}
+	switch stores {
+	case "both":
+		c.stores = []string{"sqlite", "postgres"}
+	case "sqlite", "postgres":
+		c.stores = []string{stores}
+	default:
+		return nil, fmt.Errorf("-store: want sqlite, postgres or both, not %q", stores)
+	}
+	for _, s := range strings.Split(scenarios, ",") {
+		if s = strings.TrimSpace(s); s == "" {
+			continue
+		}
+		if !slices.Contains(allScenarios, s) {
+			return nil, fmt.Errorf("-scenarios: unknown scenario %q (known: %s)", s, strings.Join(allScenarios, ", "))
+		}
+		c.scenarios = append(c.scenarios, s)
+	}
+	if c.databaseURL == "" {
+		c.databaseURL = os.Getenv("TEST_DATABASE_URL")
+	}
+	if c.databaseURL == "" {
+		c.databaseURL = "postgres://postgres@127.0.0.1:5432/test?sslmode=disable"
+	}
+	if c.quick {
+		set := map[string]bool{}
+		fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
+		quick := func(name string, apply func()) {
+			if !set[name] {
+				apply()
+			}
+		}
+		quick("duration", func() { c.duration = 5 * time.Second })
+		quick("poll-duration", func() { c.pollFor = 5 * time.Second })
+		quick("flood", func() { c.flood = 3 * time.Second })
+		quick("broadcast", func() { c.broadcast = 2000 })
+		quick("buttons-duration", func() { c.buttonsFor = 3 * time.Second })
+	}
+	switch {
+	case c.rate <= 0 || c.bcastRate <= 0:
+		return nil, errors.New("-rate and -broadcast-rate must be positive")
+	case c.chats <= 0 || c.concurrency <= 0 || c.broadcast <= 0 || c.buttonChats <= 0 || c.workers <= 0:
+		return nil, errors.New("-chats, -concurrency, -broadcast, -button-chats and -workers must be positive")
+	case c.duration <= 0 || c.flood <= 0 || c.pollFor <= 0 || c.buttonsFor <= 0:
+		return nil, errors.New("durations must be positive")
+	case c.duration > time.Hour || c.flood > time.Hour || c.pollFor > time.Hour || c.buttonsFor > time.Hour:
+		return nil, errors.New("durations are capped at an hour")
+	case c.broadcast > 1_000_000 || c.rate*c.duration.Seconds() > 10_000_000:
+		return nil, errors.New("at most 1,000,000 broadcast messages and 10,000,000 updates per run")
+	}
+	return c, nil
+}
