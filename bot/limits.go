@@ -84,20 +84,20 @@ func (l *limiter) wait(ctx context.Context, chat int64) error {
 	return l.bot.Wait(ctx)
 }
 
-// take waits for a token of a shared bucket.
+// take reserves a token of a shared bucket and waits for its turn: one
+// store call per send, however many replicas and workers wait together.
 func (l *limiter) take(ctx context.Context, key string, r float64, burst int) error {
-	for {
-		wait, err := l.shared.Take(ctx, l.prefix+key, r, burst)
-		if err != nil || wait == 0 {
-			return err
-		}
-		t := time.NewTimer(wait)
-		select {
-		case <-ctx.Done():
-			t.Stop()
-			return ctx.Err()
-		case <-t.C:
-		}
+	wait, err := l.shared.Take(ctx, l.prefix+key, r, burst)
+	if err != nil || wait == 0 {
+		return err
+	}
+	t := time.NewTimer(wait)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-t.C:
+		return nil
 	}
 }
 

@@ -85,7 +85,11 @@ func NewService(st store.Store, opt Options, notify func()) *Service {
 		opt.CallbackMaxAge = 30 * 24 * time.Hour
 	}
 	if opt.HTTPClient == nil {
-		opt.HTTPClient = &http.Client{Timeout: 2 * time.Minute}
+		// Keep connections to Telegram and Turn open: the default of 2 idle
+		// per host made most calls open a new connection under load.
+		tr := http.DefaultTransport.(*http.Transport).Clone()
+		tr.MaxIdleConns, tr.MaxIdleConnsPerHost = 256, 64
+		opt.HTTPClient = &http.Client{Timeout: 2 * time.Minute, Transport: tr}
 	}
 	if opt.Logger == nil {
 		opt.Logger = slog.Default()
@@ -195,7 +199,7 @@ func (s *Service) withChannel(h func(context.Context, *Channel, *delivery.Task) 
 		if ch.Config.TurnToken == "" && (t.Kind == store.KindUpdate || t.Kind == store.KindStatus) {
 			// Turn issues a created channel's token in its UI, later: the
 			// messages wait for it without spending their attempts.
-			return delivery.Throttle(fmt.Errorf("channel %q has no Turn token yet", t.Channel), time.Minute)
+			return delivery.Throttle(fmt.Errorf("channel %q has no Turn token yet", t.Channel), 15*time.Second)
 		}
 		err := h(ctx, ch, t)
 		result := "ok"

@@ -258,6 +258,10 @@ func (s *SQLite) Prune(ctx context.Context, before time.Time) (int, error) {
 	if _, err := s.exec(ctx, `DELETE FROM rate_buckets WHERE updated_at < ?`, micros(now().Add(-time.Hour))); err != nil {
 		return 0, fmt.Errorf("store: prune buckets: %w", err)
 	}
+	// Keep the planner's statistics of the queue fresh.
+	if _, err := s.exec(ctx, `PRAGMA optimize`); err != nil {
+		return 0, fmt.Errorf("store: optimize: %w", err)
+	}
 	return int(n), nil
 }
 

@@ -28,7 +28,7 @@ func (s *SQLite) Extend(ctx context.Context, job Job, lease time.Duration) error
 		sql.Named("until", micros(now().Add(lease))))
 }
 
-// Take takes one token from a bucket kept in the database.
+// Take reserves one token of a bucket kept in the database.
 func (s *SQLite) Take(ctx context.Context, key string, rate float64, burst int) (time.Duration, error) {
 	var wait time.Duration
 	err := s.write(ctx, func(tx *sql.Tx) error {
@@ -46,7 +46,8 @@ func (s *SQLite) Take(ctx context.Context, key string, rate float64, burst int) 
 		if t.Before(fromMicros(updated)) {
 			t = fromMicros(updated)
 		}
-		tokens, wait = takeToken(tokens, t.Sub(fromMicros(updated)), rate, burst)
+		tokens = takeToken(tokens, t.Sub(fromMicros(updated)), rate, burst)
+		wait = reservedWait(tokens, rate)
 		_, err = tx.ExecContext(ctx, `
 			INSERT INTO rate_buckets (key, tokens, updated_at) VALUES (?, ?, ?)
 			ON CONFLICT (key) DO UPDATE SET tokens = excluded.tokens, updated_at = excluded.updated_at`,

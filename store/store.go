@@ -319,9 +319,11 @@ type Store interface {
 	// long delivery keeps its job; ErrLeaseLost if the claim is stale.
 	Extend(ctx context.Context, job Job, lease time.Duration) error
 
-	// Take takes one token from the shared token bucket named key (refilled
-	// at rate per second up to burst; created full). It returns 0 when a
-	// token was taken, or how long until one will be available (none taken).
+	// Take reserves one token of the shared token bucket named key (refilled
+	// at rate per second up to burst; created full) and returns how long the
+	// caller must wait before using it: 0 when a token was there. Tokens
+	// are reserved even when the bucket is empty, so waiting callers are
+	// paced one after another with a single call each, never by polling.
 	// Every process sharing the database shares the bucket.
 	Take(ctx context.Context, key string, rate float64, burst int) (time.Duration, error)
 
