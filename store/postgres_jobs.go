@@ -25,6 +25,7 @@ func (p *Postgres) Enqueue(ctx context.Context, b Batch) ([]int64, error) {
 	if err != nil {
 		return nil, fmt.Errorf("store: enqueue: %w", err)
 	}
+	p.noteWrites(len(b.Jobs))
 	return ids, nil
 }
 
@@ -114,6 +115,7 @@ func (p *Postgres) finish(ctx context.Context, op string, job Job, b Batch, set 
 	if err != nil {
 		return fmt.Errorf("store: %s job %d: %w", op, job.ID, err)
 	}
+	p.noteWrites(len(b.Jobs))
 	return nil
 }
 

@@ -53,7 +53,7 @@ func parseConfig(args []string, stderr io.Writer) (*config, error) {
 	fs.StringVar(&stores, "store", "both", "store to test: sqlite, postgres or both")
 	fs.StringVar(&scenarios, "scenarios", strings.Join(allScenarios, ","), "comma-separated scenarios: "+strings.Join(allScenarios, ", "))
 	fs.StringVar(&c.databaseURL, "database-url", "", "PostgreSQL server (default $TEST_DATABASE_URL, else postgres://postgres@127.0.0.1:5432/test?sslmode=disable); each scenario gets a fresh schema, dropped after")
-	fs.IntVar(&c.poolConns, "pool-max-conns", 0, "PostgreSQL pool size given to the store as pool_max_conns (0: pgx's default, max(4, CPUs), as in production without it)")
+	fs.IntVar(&c.poolConns, "pool-max-conns", 0, "PostgreSQL pool size given to the store as pool_max_conns (0: the store's default, 32, as in production without it)")
 	fs.DurationVar(&c.duration, "duration", 30*time.Second, "inbound-rate: how long updates arrive at -rate (the end-to-end target is stated for 60s)")
 	fs.DurationVar(&c.flood, "flood", 10*time.Second, "inbound-flood, outbound-flood and ceiling: how long to flood")
 	fs.DurationVar(&c.pollFor, "poll-duration", 10*time.Second, "polling-rate: how long updates arrive at -rate")

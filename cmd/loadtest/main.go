@@ -252,11 +252,11 @@ func runCeilings(ctx context.Context, c *config, st string) []Run {
 	return runs
 }
 
-// pgPool is the connector's PostgreSQL pool size: pool_max_conns, or pgx's
-// default, max(4, CPUs).
+// pgPool is the connector's PostgreSQL pool size: pool_max_conns, or the
+// store's default of 32.
 func (c *config) pgPool() int {
 	if c.poolConns > 0 {
 		return c.poolConns
 	}
-	return max(4, runtime.NumCPU())
+	return 32
 }
