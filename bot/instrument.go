@@ -7,9 +7,11 @@ import (
 	"time"
 )
 
-// instrumented returns a copy of hc whose calls are measured: Turn calls'
-// latency by endpoint, and 429 answers of either side by channel. Labels
-// never hold a URL: Telegram's contain the bot token.
+// instrumented returns a copy of hc whose calls are measured: latency of
+// Turn calls by endpoint and of Telegram calls by method (the send* calls
+// are measured where they are made, and long polls are not latency), and
+// 429 answers of either side by channel. Labels never hold a URL:
+// Telegram's contain the bot token.
 func instrumented(hc *http.Client, upstream, channel string) *http.Client {
 	base := hc.Transport
 	if base == nil {
@@ -29,13 +31,35 @@ type meter struct {
 func (m *meter) RoundTrip(r *http.Request) (*http.Response, error) {
 	start := time.Now()
 	resp, err := m.next.RoundTrip(r)
-	if m.upstream == "turn" {
+	switch m.upstream {
+	case "turn":
 		turnSeconds.WithLabelValues(turnEndpoint(r.URL.Path)).Observe(time.Since(start).Seconds())
+	case "telegram":
+		if method := telegramMethod(r.URL.Path); method != "" && !strings.HasPrefix(method, "send") && method != "getUpdates" {
+			telegramSeconds.WithLabelValues(method).Observe(time.Since(start).Seconds())
+		}
 	}
 	if err == nil && resp.StatusCode == http.StatusTooManyRequests {
 		rateLimited.WithLabelValues(m.channel, m.upstream).Inc()
 	}
 	return resp, err
+}
+
+// telegramMethod is the Bot API method of a path /bot<token>/<method>
+// ("download" for /file/bot<token>/...), "" for anything else.
+func telegramMethod(p string) string {
+	if strings.HasPrefix(p, "/file/bot") {
+		return "download"
+	}
+	rest, ok := strings.CutPrefix(p, "/bot")
+	if !ok {
+		return ""
+	}
+	_, method, ok := strings.Cut(rest, "/")
+	if !ok || method == "" || strings.Contains(method, "/") || len(method) > 40 {
+		return ""
+	}
+	return method
 }
 
 // turnEndpoint names a Turn API path by its last segment (messages,

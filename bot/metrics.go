@@ -20,7 +20,7 @@ var (
 	}, []string{"result"})
 	telegramSeconds = promauto.NewHistogramVec(prometheus.HistogramOpts{
 		Name:    "turn_telegram_telegram_call_seconds",
-		Help:    "Latency of Telegram send calls, by method.",
+		Help:    "Latency of Telegram calls, by method (getUpdates long polls excluded).",
 		Buckets: prometheus.ExponentialBuckets(0.005, 2, 12),
 	}, []string{"method"})
 	messagesDelivered = promauto.NewCounterVec(prometheus.CounterOpts{

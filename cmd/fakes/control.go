@@ -33,8 +33,15 @@ set the user's name, default Alex Example):
   POST /user/press?chat=42&button=Yes       press the button titled Yes on the newest bot message having it
   POST /user/press?chat=42&message=7&data=… press with exact callback data on message 7
   GET  /telegram/sent?chat=42               what the bot sent to the chat (JSON)
+  POST /telegram/down, POST /telegram/up    Telegram answers everything with 502, or again as usual
 
-Play Turn:
+Every /user and /telegram route takes bot=<username> (default turn_fakes_bot;
+the other bot is turn_fakes_bot2).
+
+Play Turn (bot=<username> picks the Turn channel created for that bot, with
+turn-telegram channels add; default: the number of the environment):
+  GET  /turn/channels                       the channels created through POST /v1/numbers
+  POST /turn/token?bot=turn_fakes_bot2      issue the created channel's token, as Turn's UI does
   GET  /turn/messages                       the messages Turn received (JSON)
   GET  /turn/statuses                       the statuses Turn received (JSON)
   POST /turn/send?chat=42                   the journey sends the body to the chat: a Turn
@@ -56,12 +63,29 @@ func (f *fakes) controlHandler() http.Handler {
 	mux.HandleFunc("POST /user/voice", f.userVoice)
 	mux.HandleFunc("POST /user/press", f.userPress)
 	mux.HandleFunc("GET /telegram/sent", f.telegramSent)
-	mux.HandleFunc("GET /turn/messages", func(w http.ResponseWriter, _ *http.Request) {
-		writeJSON(w, http.StatusOK, orEmpty(f.turn.Messages(f.numberID)))
+	for path, down := range map[string]bool{"POST /telegram/down": true, "POST /telegram/up": false} {
+		mux.HandleFunc(path, func(w http.ResponseWriter, _ *http.Request) {
+			f.tg.SetDown(down)
+			f.log.Info("telegram is " + map[bool]string{true: "down", false: "up"}[down])
+			writeJSON(w, http.StatusOK, map[string]bool{"down": down})
+		})
+	}
+	mux.HandleFunc("GET /turn/messages", func(w http.ResponseWriter, r *http.Request) {
+		if c, err := f.turnChannel(r); err != nil {
+			writeError(w, err)
+		} else {
+			writeJSON(w, http.StatusOK, orEmpty(f.turn.Messages(c.numberID)))
+		}
 	})
-	mux.HandleFunc("GET /turn/statuses", func(w http.ResponseWriter, _ *http.Request) {
-		writeJSON(w, http.StatusOK, orEmpty(f.turn.Statuses(f.numberID)))
+	mux.HandleFunc("GET /turn/statuses", func(w http.ResponseWriter, r *http.Request) {
+		if c, err := f.turnChannel(r); err != nil {
+			writeError(w, err)
+		} else {
+			writeJSON(w, http.StatusOK, orEmpty(f.turn.Statuses(c.numberID)))
+		}
 	})
+	mux.HandleFunc("GET /turn/channels", f.turnChannels)
+	mux.HandleFunc("POST /turn/token", f.issueToken)
 	mux.HandleFunc("POST /turn/send", f.turnSend)
 	mux.HandleFunc("POST /turn/media", f.turnMedia)
 	return mux
@@ -139,9 +163,26 @@ func readBody(r *http.Request, limit int64) ([]byte, error) {
 	return b, nil
 }
 
+// botOf is the token of the bot named by bot=, default turn_fakes_bot.
+func (f *fakes) botOf(r *http.Request) (string, error) {
+	name := r.URL.Query().Get("bot")
+	if name == "" {
+		return f.botToken, nil
+	}
+	if token, ok := f.bots[name]; ok {
+		return token, nil
+	}
+	return "", badRequest("bot=%q is not a bot of the fakes (turn_fakes_bot, turn_fakes_bot2)", name)
+}
+
 // push queues an update for the bot and answers its update_id.
-func (f *fakes) push(w http.ResponseWriter, what string, chat int64, upd models.Update) {
-	id := f.tg.PushUpdate(f.botToken, upd)
+func (f *fakes) push(w http.ResponseWriter, r *http.Request, what string, chat int64, upd models.Update) {
+	token, err := f.botOf(r)
+	if err != nil {
+		writeError(w, err)
+		return
+	}
+	id := f.tg.PushUpdate(token, upd)
 	if id == 0 {
 		writeError(w, &controlError{http.StatusConflict, "the bot's allowed_updates exclude this update, so Telegram dropped it"})
 		return
@@ -170,7 +211,7 @@ func (f *fakes) userText(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	first, last := userName(r)
-	f.push(w, "wrote a text", chat, telegramtest.UserText(chat, first, last, text))
+	f.push(w, r, "wrote a text", chat, telegramtest.UserText(chat, first, last, text))
 }
 
 func (f *fakes) userPhoto(w http.ResponseWriter, r *http.Request) {
@@ -187,9 +228,14 @@ func (f *fakes) userPhoto(w http.ResponseWriter, r *http.Request) {
 	if len(data) == 0 {
 		data = sampleJPEG()
 	}
+	token, err := f.botOf(r)
+	if err != nil {
+		writeError(w, err)
+		return
+	}
 	first, last := userName(r)
-	upd := f.tg.UserPhoto(f.botToken, chat, first, last, data, r.URL.Query().Get("caption"))
-	f.push(w, "sent a photo", chat, upd)
+	upd := f.tg.UserPhoto(token, chat, first, last, data, r.URL.Query().Get("caption"))
+	f.push(w, r, "sent a photo", chat, upd)
 }
 
 func (f *fakes) userVoice(w http.ResponseWriter, r *http.Request) {
@@ -213,9 +259,14 @@ func (f *fakes) userVoice(w http.ResponseWriter, r *http.Request) {
 	if len(data) == 0 {
 		data = sampleVoice()
 	}
+	token, err := f.botOf(r)
+	if err != nil {
+		writeError(w, err)
+		return
+	}
 	first, last := userName(r)
-	upd := f.tg.UserVoice(f.botToken, chat, first, last, data, duration)
-	f.push(w, "sent a voice note", chat, upd)
+	upd := f.tg.UserVoice(token, chat, first, last, data, duration)
+	f.push(w, r, "sent a voice note", chat, upd)
 }
 
 // userPress presses a button of a message the bot sent: the one given by
@@ -243,8 +294,13 @@ func (f *fakes) userPress(w http.ResponseWriter, r *http.Request) {
 		writeError(w, badRequest("data needs message=<id>: the bot message whose button is pressed"))
 		return
 	}
+	token, err := f.botOf(r)
+	if err != nil {
+		writeError(w, err)
+		return
+	}
 	// Newest first: the message a person would press on.
-	sent := f.tg.SentBy(f.botToken, chat)
+	sent := f.tg.SentBy(token, chat)
 	found := false
 	for i := len(sent) - 1; i >= 0 && !found; i-- {
 		if messageID != 0 && sent[i].ID != messageID {
@@ -252,7 +308,7 @@ func (f *fakes) userPress(w http.ResponseWriter, r *http.Request) {
 		}
 		// The message as it is now: the service may have edited its
 		// buttons away after an earlier press.
-		m, ok := f.tg.Message(f.botToken, chat, sent[i].ID)
+		m, ok := f.tg.Message(token, chat, sent[i].ID)
 		if !ok {
 			continue
 		}
@@ -275,7 +331,7 @@ func (f *fakes) userPress(w http.ResponseWriter, r *http.Request) {
 		writeError(w, &controlError{http.StatusNotFound, fmt.Sprintf("chat %d has %s (see GET /telegram/sent?chat=%d)", chat, what, chat)})
 		return
 	}
-	id := f.tg.PressButton(f.botToken, chat, messageID, data)
+	id := f.tg.PressButton(token, chat, messageID, data)
 	f.log.Info("telegram user pressed a button", "chat", chat, "message", messageID, "data", data)
 	writeJSON(w, http.StatusOK, map[string]any{"callback_query_id": id, "message_id": messageID, "data": data})
 }
@@ -301,7 +357,12 @@ func (f *fakes) telegramSent(w http.ResponseWriter, r *http.Request) {
 		writeError(w, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, orEmpty(f.tg.SentBy(f.botToken, chat)))
+	token, err := f.botOf(r)
+	if err != nil {
+		writeError(w, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, orEmpty(f.tg.SentBy(token, chat)))
 }
 
 // turnSend posts a journey's message to the service's Turn webhook, signed
@@ -317,8 +378,13 @@ func (f *fakes) turnSend(w http.ResponseWriter, r *http.Request) {
 		writeError(w, err)
 		return
 	}
-	endpoint := f.serviceURL + "/channels/" + f.numberID + "/turn"
-	resp, err := f.turn.Send(r.Context(), endpoint, []byte(f.hmacSecret), payload)
+	c, err := f.turnChannel(r)
+	if err != nil {
+		writeError(w, err)
+		return
+	}
+	endpoint := c.endpoint
+	resp, err := f.turn.Send(r.Context(), endpoint, []byte(c.secret), payload)
 	if err != nil {
 		writeError(w, &controlError{http.StatusBadGateway, fmt.Sprintf("is turn-telegram running at %s? %v", f.serviceURL, err)})
 		return
@@ -366,6 +432,60 @@ func outboundPayload(r *http.Request, body []byte) ([]byte, error) {
 		"version": "0.0.1-alpha",
 		"turn":    json.RawMessage(body),
 	})
+}
+
+// turnTarget is a Turn channel the control API acts as.
+type turnTarget struct {
+	numberID string
+	endpoint string // where Turn posts its outbound messages
+	secret   string // what signs them
+}
+
+// turnChannel is the channel created for the bot named by bot=, or the
+// number of the environment.
+func (f *fakes) turnChannel(r *http.Request) (turnTarget, error) {
+	name := r.URL.Query().Get("bot")
+	if name == "" {
+		return turnTarget{f.numberID, f.serviceURL + "/channels/" + f.numberID + "/turn", f.hmacSecret}, nil
+	}
+	for _, c := range f.turn.CreatedChannels() {
+		if c.Request.FromAddr == "@"+name {
+			return turnTarget{c.NumberID, c.Request.Endpoint, c.HMACSecret}, nil
+		}
+	}
+	return turnTarget{}, &controlError{http.StatusNotFound, fmt.Sprintf("no Turn channel was created for @%s: add it with turn-telegram channels add (see GET /turn/channels)", name)}
+}
+
+// turnChannels lists the channels created through POST /v1/numbers.
+func (f *fakes) turnChannels(w http.ResponseWriter, _ *http.Request) {
+	type created struct {
+		NumberID string `json:"number_id"`
+		FromAddr string `json:"from_addr"`
+		Name     string `json:"name"`
+		Endpoint string `json:"endpoint"`
+	}
+	out := []created{}
+	for _, c := range f.turn.CreatedChannels() {
+		out = append(out, created{c.NumberID, c.Request.FromAddr, c.Request.Name, c.Request.Endpoint})
+	}
+	writeJSON(w, http.StatusOK, out)
+}
+
+// issueToken issues a created channel's API token, as Turn's UI does.
+func (f *fakes) issueToken(w http.ResponseWriter, r *http.Request) {
+	if r.URL.Query().Get("bot") == "" {
+		writeError(w, badRequest("bot=<username> is required: the bot whose Turn channel gets a token"))
+		return
+	}
+	c, err := f.turnChannel(r)
+	if err != nil {
+		writeError(w, err)
+		return
+	}
+	token := randomString(40)
+	f.turn.AddNumber(c.numberID, token)
+	f.log.Info("turn issued a channel token", "number", c.numberID)
+	writeJSON(w, http.StatusOK, map[string]string{"number_id": c.numberID, "token": token})
 }
 
 // turnMedia hosts the body behind a Turn media link, for messages with media.

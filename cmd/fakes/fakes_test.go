@@ -54,14 +54,15 @@ type running struct {
 }
 
 // startFakes runs the command until the test ends, with the service
-// expected at serviceURL, and parses what it prints.
-func startFakes(t *testing.T, serviceURL string) *running {
+// expected at serviceURL and the extra flags, and parses what it prints.
+func startFakes(t *testing.T, serviceURL string, extra ...string) *running {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	r := &running{env: map[string]string{}, stdout: &syncBuffer{}, stderr: &syncBuffer{}}
 	envFile := filepath.Join(t.TempDir(), "fakes.env")
 	args := []string{"-telegram-addr", "127.0.0.1:0", "-turn-addr", "127.0.0.1:0", "-control-addr", "127.0.0.1:0",
 		"-service-url", serviceURL, "-env-file", envFile}
+	args = append(args, extra...)
 	code := make(chan int, 1)
 	go func() { code <- runContext(ctx, args, r.stdout, r.stderr) }()
 	t.Cleanup(func() {

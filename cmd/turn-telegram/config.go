@@ -9,6 +9,9 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/turn-telegram/turn-telegram/bot"
+	"github.com/turn-telegram/turn-telegram/channels"
 )
 
 // config is the service's settings, read from the environment. Every secret
@@ -36,6 +39,36 @@ type config struct {
 	Lease           time.Duration
 	ShutdownTimeout time.Duration
 	LogLevel        string
+
+	// Hosted channels (SECRET_KEY set): channels kept in the store.
+	SecretKey         []byte // seals the stored channels' secrets
+	SecretKeyPrevious []byte // also opens them, while a rotation runs
+	SyncInterval      time.Duration
+	WebhookCheck      time.Duration
+	AdminToken        string
+
+	// secretText are the secret settings as given, for the redacting logger.
+	secretText []string
+}
+
+// hosted reports whether channels are served from the store.
+func (c *config) hosted() bool { return c.SecretKey != nil }
+
+// secrets are every secret of the configuration, for the redacting logger.
+func (c *config) secrets() []string {
+	out := append([]string{c.TelegramToken, c.TurnToken, c.TurnHMACSecret, c.WebhookSecret, c.DatabaseURL, c.AdminToken}, c.secretText...)
+	if u, err := url.Parse(c.DatabaseURL); err == nil && u.User != nil {
+		if pw, ok := u.User.Password(); ok {
+			out = append(out, pw)
+		}
+	}
+	if c.TelegramToken != "" {
+		out = append(out, bot.DerivedWebhookSecret(c.TelegramToken))
+		if _, after, ok := strings.Cut(c.TelegramToken, ":"); ok {
+			out = append(out, after)
+		}
+	}
+	return out
 }
 
 // configError names the one setting that stops start-up.
@@ -95,7 +128,36 @@ func loadConfig(getenv func(string) string, needChannel bool) (*config, error) {
 	c.DataDir = str("DATA_DIR", "./data")
 	c.ListenAddr = str("LISTEN_ADDR", ":8080")
 	c.LogLevel = str("LOG_LEVEL", "info")
+	c.AdminToken = str("ADMIN_TOKEN", "")
+	secretKey := str("SECRET_KEY", "")
+	previousKey := str("SECRET_KEY_PREVIOUS", "")
 	if err != nil {
+		return nil, err
+	}
+	for _, k := range []struct {
+		name, val string
+		dest      *[]byte
+	}{{"SECRET_KEY", secretKey, &c.SecretKey}, {"SECRET_KEY_PREVIOUS", previousKey, &c.SecretKeyPrevious}} {
+		if k.val == "" {
+			continue
+		}
+		key, perr := channels.ParseKey(k.val)
+		if perr != nil {
+			return nil, &configError{k.name, perr.Error()}
+		}
+		*k.dest = key
+		c.secretText = append(c.secretText, k.val)
+	}
+	if c.SecretKeyPrevious != nil && c.SecretKey == nil {
+		return nil, &configError{"SECRET_KEY", "is required when SECRET_KEY_PREVIOUS is set (the new key; the previous one only opens)"}
+	}
+	if c.AdminToken != "" && (len(c.AdminToken) < 16 || strings.ContainsAny(c.AdminToken, " \t")) {
+		return nil, &configError{"ADMIN_TOKEN", "must be at least 16 characters without spaces (generate one with: openssl rand -hex 32)"}
+	}
+	if c.SyncInterval, err = durationVar(e, "CHANNEL_SYNC_INTERVAL", 5*time.Second); err != nil {
+		return nil, err
+	}
+	if c.WebhookCheck, err = durationVar(e, "WEBHOOK_CHECK_INTERVAL", time.Minute); err != nil {
 		return nil, err
 	}
 	if c.ReadReceipts, err = boolVar(e, "READ_RECEIPTS", true); err != nil {
@@ -139,22 +201,17 @@ func loadConfig(getenv func(string) string, needChannel bool) (*config, error) {
 	return c, c.checkChannel()
 }
 
+// checkChannel checks what serve needs: the single channel of the
+// environment (TELEGRAM_BOT_TOKEN and the TURN_* settings), the channels
+// kept in the store (SECRET_KEY, with PUBLIC_URL for their webhooks), or both.
 func (c *config) checkChannel() error {
-	switch {
-	case c.TelegramToken == "":
-		return &configError{"TELEGRAM_BOT_TOKEN", "is required (the token @BotFather gave the bot)"}
-	case !tokenRe.MatchString(c.TelegramToken):
-		return &configError{"TELEGRAM_BOT_TOKEN", "is malformed (expected <digits>:<secret> as @BotFather gives it)"}
-	case c.TurnNumberID == "":
-		return &configError{"TURN_NUMBER_ID", "is required (the Turn channel's number uuid)"}
-	case strings.ContainsAny(c.TurnNumberID, "/?#% "):
-		return &configError{"TURN_NUMBER_ID", "is malformed (expected the channel's number uuid)"}
-	case c.TurnToken == "":
-		return &configError{"TURN_TOKEN", "is required (the channel's API token from Turn's settings)"}
-	case c.TurnHMACSecret == "":
-		return &configError{"TURN_HMAC_SECRET", "is required (the webhook secret Turn returned when the channel was created)"}
-	case c.WebhookSecret != "" && !secretRe.MatchString(c.WebhookSecret):
-		return &configError{"TELEGRAM_WEBHOOK_SECRET", "must be 1-256 characters of A-Z, a-z, 0-9, _ and -"}
+	if c.TelegramToken == "" && !c.hosted() {
+		return &configError{"TELEGRAM_BOT_TOKEN", "is required (the token @BotFather gave the bot), or SECRET_KEY to serve the channels kept in the store"}
+	}
+	if c.TelegramToken != "" {
+		if err := c.checkEnvChannel(); err != nil {
+			return err
+		}
 	}
 	for _, u := range []struct{ name, val string }{
 		{"TELEGRAM_API_URL", c.TelegramAPIURL}, {"TURN_API_URL", c.TurnAPIURL}, {"PUBLIC_URL", c.PublicURL},
@@ -166,6 +223,9 @@ func (c *config) checkChannel() error {
 		if err != nil || (p.Scheme != "http" && p.Scheme != "https") || p.Host == "" {
 			return &configError{u.name, "must be an absolute http(s) URL"}
 		}
+	}
+	if c.hosted() && c.PublicURL == "" {
+		return &configError{"PUBLIC_URL", "is required with SECRET_KEY: the channels kept in the store are served by webhook, so Telegram and Turn must reach the service"}
 	}
 	switch c.TelegramMode {
 	case "":
@@ -180,6 +240,25 @@ func (c *config) checkChannel() error {
 		}
 	default:
 		return &configError{"TELEGRAM_MODE", "must be polling or webhook"}
+	}
+	return nil
+}
+
+// checkEnvChannel checks the single channel configured by the environment.
+func (c *config) checkEnvChannel() error {
+	switch {
+	case !tokenRe.MatchString(c.TelegramToken):
+		return &configError{"TELEGRAM_BOT_TOKEN", "is malformed (expected <digits>:<secret> as @BotFather gives it)"}
+	case c.TurnNumberID == "":
+		return &configError{"TURN_NUMBER_ID", "is required (the Turn channel's number uuid)"}
+	case strings.ContainsAny(c.TurnNumberID, "/?#% "):
+		return &configError{"TURN_NUMBER_ID", "is malformed (expected the channel's number uuid)"}
+	case c.TurnToken == "":
+		return &configError{"TURN_TOKEN", "is required (the channel's API token from Turn's settings)"}
+	case c.TurnHMACSecret == "":
+		return &configError{"TURN_HMAC_SECRET", "is required (the webhook secret Turn returned when the channel was created)"}
+	case c.WebhookSecret != "" && !secretRe.MatchString(c.WebhookSecret):
+		return &configError{"TELEGRAM_WEBHOOK_SECRET", "must be 1-256 characters of A-Z, a-z, 0-9, _ and -"}
 	}
 	return nil
 }

@@ -3,6 +3,7 @@
 //	turn-telegram [serve]   run the service (the default)
 //	turn-telegram migrate   apply the embedded database migrations and exit
 //	turn-telegram queue     list, retry or discard waiting and dead deliveries
+//	turn-telegram channels  add, list, change and remove hosted channels
 //
 // Configuration comes from the environment; see README.md.
 package main
@@ -12,10 +13,8 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"log/slog"
 	"os"
 	"os/signal"
-	"strings"
 	"syscall"
 )
 
@@ -34,6 +33,11 @@ func run(args []string, getenv func(string) string, stderr io.Writer) int {
 // runContext is run with the stop signal given as ctx: a long-running
 // command (serve) stops gracefully when ctx ends. Tests call it directly.
 func runContext(ctx context.Context, args []string, getenv func(string) string, stderr io.Writer) int {
+	return runIO(ctx, args, getenv, os.Stdout, stderr)
+}
+
+// runIO is runContext with the commands' output going to stdout.
+func runIO(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) int {
 	cmd := "serve"
 	if len(args) > 0 {
 		cmd = args[0]
@@ -45,7 +49,9 @@ func runContext(ctx context.Context, args []string, getenv func(string) string, 
 	case "migrate":
 		err = migrate(ctx, getenv, stderr)
 	case "queue":
-		err = queue(ctx, args[1:], getenv, os.Stdout, stderr)
+		err = queue(ctx, args[1:], getenv, stdout, stderr)
+	case "channels":
+		err = channelsCmd(ctx, args[1:], getenv, stdout, stderr)
 	case "help", "-h", "--help":
 		fmt.Fprintln(stderr, usage)
 		return 0
@@ -54,11 +60,15 @@ func runContext(ctx context.Context, args []string, getenv func(string) string, 
 		return 2
 	}
 	var ce *configError
+	var ue *usageError
 	switch {
 	case err == nil:
 		return 0
 	case errors.Is(err, errUsage):
 		fmt.Fprintln(stderr, queueUsage)
+		return 2
+	case errors.As(err, &ue):
+		fmt.Fprintln(stderr, ue.usage)
 		return 2
 	case errors.As(err, &ce):
 		fmt.Fprintf(stderr, "turn-telegram: configuration: %s\n", ce)
@@ -69,44 +79,9 @@ func runContext(ctx context.Context, args []string, getenv func(string) string, 
 	}
 }
 
-const usage = `usage: turn-telegram [serve|migrate|queue]
-  serve    run the connector (default)
-  migrate  apply database migrations and exit
-  queue    see, retry or discard waiting and dead deliveries
+const usage = `usage: turn-telegram [serve|migrate|queue|channels]
+  serve     run the connector (default)
+  migrate   apply database migrations and exit
+  queue     see, retry or discard waiting and dead deliveries
+  channels  add, list, change and remove the channels kept in the store
 Configuration is read from the environment: see README.md.`
-
-// newLogger writes JSON lines and redacts every configured secret from
-// every message and attribute, whatever code produced them.
-func newLogger(w io.Writer, level string, secrets ...string) *slog.Logger {
-	var lv slog.Level
-	_ = lv.UnmarshalText([]byte(level))
-	var keep []string
-	for _, s := range secrets {
-		if len(s) >= 6 {
-			keep = append(keep, s)
-		}
-	}
-	redact := func(s string) string {
-		for _, sec := range keep {
-			s = strings.ReplaceAll(s, sec, "[redacted]")
-		}
-		return s
-	}
-	return slog.New(slog.NewJSONHandler(w, &slog.HandlerOptions{
-		Level: lv,
-		ReplaceAttr: func(_ []string, a slog.Attr) slog.Attr {
-			switch a.Value.Kind() {
-			case slog.KindString:
-				return slog.String(a.Key, redact(a.Value.String()))
-			case slog.KindAny:
-				if err, ok := a.Value.Any().(error); ok {
-					return slog.String(a.Key, redact(err.Error()))
-				}
-				if s, ok := a.Value.Any().(fmt.Stringer); ok {
-					return slog.String(a.Key, redact(s.String()))
-				}
-			}
-			return a
-		},
-	}))
-}

@@ -25,7 +25,7 @@ func queue(ctx context.Context, args []string, getenv func(string) string, stdou
 	if err != nil {
 		return err
 	}
-	st, err := openStore(ctx, c, newLogger(io.Discard, "error"))
+	st, err := openStore(ctx, c, newLogger(io.Discard, "error", newRedactor()))
 	if err != nil {
 		return err
 	}

@@ -2,19 +2,20 @@ package main
 
 import (
 	"context"
+	"crypto/rand"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
 	"log/slog"
 	"net"
 	"net/http"
+	"os"
 	"sync"
 	"time"
 
-	"github.com/gorilla/mux"
-	"github.com/prometheus/client_golang/prometheus/promhttp"
-
 	"github.com/turn-telegram/turn-telegram/bot"
+	"github.com/turn-telegram/turn-telegram/channels"
 	"github.com/turn-telegram/turn-telegram/delivery"
 	"github.com/turn-telegram/turn-telegram/store"
 )
@@ -48,7 +49,7 @@ func migrate(ctx context.Context, getenv func(string) string, stderr io.Writer) 
 	if err != nil {
 		return err
 	}
-	log := newLogger(stderr, c.LogLevel, c.DatabaseURL)
+	log := newLogger(stderr, c.LogLevel, newRedactor(c.secrets()...))
 	st, err := openStore(ctx, c, log)
 	if err != nil {
 		return err
@@ -62,8 +63,8 @@ func serve(ctx context.Context, getenv func(string) string, stderr io.Writer) er
 	if err != nil {
 		return err
 	}
-	log := newLogger(stderr, c.LogLevel, c.TelegramToken, c.TurnToken, c.TurnHMACSecret, c.WebhookSecret,
-		bot.DerivedWebhookSecret(c.TelegramToken), c.DatabaseURL)
+	red := newRedactor(c.secrets()...)
+	log := newLogger(stderr, c.LogLevel, red)
 	slog.SetDefault(log)
 
 	st, err := openStore(ctx, c, log)
@@ -72,48 +73,87 @@ func serve(ctx context.Context, getenv func(string) string, stderr io.Writer) er
 	}
 	defer st.Close()
 
+	// The worker name identifies this run's leases, released at the end.
+	worker := workerName()
 	engine := delivery.New(st, delivery.Options{
-		Concurrency: c.Workers, MaxAttempts: c.MaxAttempts, MaxAge: c.MaxAge, Lease: c.Lease, Logger: log,
+		Worker: worker, Concurrency: c.Workers, MaxAttempts: c.MaxAttempts, MaxAge: c.MaxAge, Lease: c.Lease, Logger: log,
 	})
 	publicURL := c.PublicURL
 	if publicURL == "" {
 		publicURL = "http://" + localAddr(c.ListenAddr)
 		log.Warn("PUBLIC_URL is not set: media links point at " + publicURL + ", which Turn can reach only if it runs beside this service")
 	}
+	var syncer *channels.Syncer
 	svc := bot.NewService(st, bot.Options{
 		PublicURL:    publicURL,
 		MediaLinkTTL: c.MediaLinkTTL,
 		ReadReceipts: c.ReadReceipts,
 		Limits:       bot.Limits{PerSecond: c.TelegramRate, Shared: c.DatabaseURL != ""},
 		Logger:       log,
+		Lookup: func(ctx context.Context, key string) {
+			if syncer != nil {
+				syncer.Lookup(ctx, key)
+			}
+		},
 	}, engine.Notify)
 	svc.Register(engine)
-	ch, err := svc.AddChannel(bot.ChannelConfig{
-		Key:            c.TurnNumberID,
-		TelegramToken:  c.TelegramToken,
-		TelegramAPIURL: c.TelegramAPIURL,
-		WebhookSecret:  c.WebhookSecret,
-		TurnAPIURL:     c.TurnAPIURL,
-		TurnNumberID:   c.TurnNumberID,
-		TurnToken:      c.TurnToken,
-		TurnHMACSecret: c.TurnHMACSecret,
-	})
-	if err != nil {
-		return err
+	healer := channels.NewHealer(channels.HealerConfig{Service: svc, Interval: c.WebhookCheck, Logger: log})
+
+	var envCh *bot.Channel
+	if c.TelegramToken != "" {
+		envCh, err = svc.AddChannel(bot.ChannelConfig{
+			Key:            c.TurnNumberID,
+			TelegramToken:  c.TelegramToken,
+			TelegramAPIURL: c.TelegramAPIURL,
+			WebhookSecret:  c.WebhookSecret,
+			TurnAPIURL:     c.TurnAPIURL,
+			TurnNumberID:   c.TurnNumberID,
+			TurnToken:      c.TurnToken,
+			TurnHMACSecret: c.TurnHMACSecret,
+		})
+		if err != nil {
+			return err
+		}
+	}
+	var reg *channels.Registry
+	if c.hosted() {
+		if reg, err = newRegistry(c, st, log); err != nil {
+			return err
+		}
+		var reserved []string
+		if envCh != nil {
+			reserved = append(reserved, envCh.Config.Key)
+		}
+		syncer = channels.NewSyncer(channels.SyncConfig{
+			Registry: reg, Service: svc, Healer: healer, Interval: c.SyncInterval,
+			Reserved: reserved, Secrets: red.Add, Logger: log,
+		})
+		// Serve the stored channels from the first request on.
+		if err := syncer.Sync(ctx); err != nil {
+			log.Warn("channels not loaded yet; retrying", "err", err)
+		}
 	}
 
 	ln, err := net.Listen("tcp", c.ListenAddr)
 	if err != nil {
 		return fmt.Errorf("listen on LISTEN_ADDR %s: %w", c.ListenAddr, err)
 	}
+	var adm *admin
+	if c.AdminToken != "" {
+		adm = &admin{token: c.AdminToken, reg: reg, st: st, syncer: syncer, healer: healer, red: red, log: log}
+	}
 	srv := &http.Server{
-		Handler:           newRouter(svc, st),
+		Handler:           newRouter(routes{svc: svc, st: st, syncer: syncer, admin: adm, metrics: metricsHandler(st, healer)}),
 		ReadHeaderTimeout: 10 * time.Second,
 		ReadTimeout:       30 * time.Second,
 		IdleTimeout:       2 * time.Minute,
 		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
 	}
-	log.Info("turn-telegram serving", "addr", ln.Addr().String(), "mode", c.TelegramMode, "channel", c.TurnNumberID)
+	attrs := []any{"addr", ln.Addr().String(), "hosted", c.hosted(), "admin", adm != nil}
+	if envCh != nil {
+		attrs = append(attrs, "mode", c.TelegramMode, "channel", envCh.Config.Key)
+	}
+	log.Info("turn-telegram serving", attrs...)
 
 	// Work that stops with ctx: the engine drains in-flight jobs itself.
 	work, cancelWork := context.WithCancel(ctx)
@@ -121,14 +161,24 @@ func serve(ctx context.Context, getenv func(string) string, stderr io.Writer) er
 	var wg sync.WaitGroup
 	goRun := func(f func()) { wg.Add(1); go func() { defer wg.Done(); f() }() }
 	goRun(func() { _ = engine.Run(work, c.ShutdownTimeout) })
-	goRun(func() {
-		if !retry(work, log, "telegram setup", func() error { return svc.Setup(work, ch, c.TelegramMode == "polling") }) {
-			return
-		}
-		if c.TelegramMode == "polling" {
-			_ = svc.Poll(work, ch)
-		}
-	})
+	if envCh != nil {
+		polling := c.TelegramMode == "polling"
+		elog := log.With("channel", envCh.Config.Key)
+		goRun(func() {
+			if !retry(work, elog, "telegram setup", func() error { return svc.Setup(work, envCh, polling) }) {
+				return
+			}
+			if polling {
+				_ = svc.Poll(work, envCh)
+			} else {
+				healer.Watch(envCh)
+			}
+		})
+	}
+	if syncer != nil {
+		goRun(func() { syncer.Run(work) })
+	}
+	goRun(func() { healer.Run(work) })
 	goRun(func() { prune(work, st, log) })
 
 	errc := make(chan error, 1)
@@ -140,46 +190,47 @@ func serve(ctx context.Context, getenv func(string) string, stderr io.Writer) er
 		return fmt.Errorf("http server: %w", err)
 	case <-ctx.Done():
 	}
-	log.Info("shutting down: no new requests; finishing in-flight work", "timeout", c.ShutdownTimeout.String())
+	// Stop taking work (new requests, polling, claims) at once; let what is
+	// in flight finish within SHUTDOWN_TIMEOUT; then hand what is left to
+	// the other replicas instead of making them wait for its leases.
+	log.Info("shutting down: no new requests or claims; finishing in-flight work", "timeout", c.ShutdownTimeout.String())
+	cancelWork()
 	sctx, cancel := context.WithTimeout(context.Background(), c.ShutdownTimeout)
 	defer cancel()
 	if err := srv.Shutdown(sctx); err != nil && !errors.Is(err, http.ErrServerClosed) {
 		log.Warn("http shutdown", "err", err)
 	}
-	cancelWork()
 	wg.Wait()
+	rctx, rcancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer rcancel()
+	if n, err := st.ReleaseLeases(rctx, worker); err != nil {
+		log.Warn("could not release unfinished jobs; other replicas take them when their leases expire", "err", err)
+	} else if n > 0 {
+		log.Info("released unfinished jobs to other replicas", "count", n)
+	}
 	log.Info("stopped")
 	return nil
 }
 
-func newRouter(svc *bot.Service, st store.Store) http.Handler {
-	r := mux.NewRouter()
-	r.HandleFunc("/channels/{channel}/turn", func(w http.ResponseWriter, r *http.Request) {
-		svc.TurnWebhook(w, r, mux.Vars(r)["channel"])
-	}).Methods(http.MethodPost)
-	r.HandleFunc("/channels/{channel}/telegram", func(w http.ResponseWriter, r *http.Request) {
-		svc.TelegramWebhook(w, r, mux.Vars(r)["channel"])
-	}).Methods(http.MethodPost)
-	r.HandleFunc("/media/{token}", func(w http.ResponseWriter, r *http.Request) {
-		svc.Media(w, r, mux.Vars(r)["token"])
-	}).Methods(http.MethodGet, http.MethodHead)
-	r.HandleFunc("/healthz", func(w http.ResponseWriter, _ *http.Request) {
-		w.Header().Set("Content-Type", "text/plain")
-		_, _ = io.WriteString(w, "ok\n")
-	}).Methods(http.MethodGet)
-	r.HandleFunc("/readyz", func(w http.ResponseWriter, r *http.Request) {
-		ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
-		defer cancel()
-		w.Header().Set("Content-Type", "text/plain")
-		if err := st.Ping(ctx); err != nil {
-			w.WriteHeader(http.StatusServiceUnavailable)
-			_, _ = io.WriteString(w, "store unreachable\n")
-			return
-		}
-		_, _ = io.WriteString(w, "ready\n")
-	}).Methods(http.MethodGet)
-	r.Handle("/metrics", promhttp.Handler()).Methods(http.MethodGet)
-	return r
+// workerName identifies this run's claims: host, pid and a random part, so
+// that two runs in one process never share leases.
+func workerName() string {
+	host, _ := os.Hostname()
+	var b [4]byte
+	_, _ = rand.Read(b[:])
+	return fmt.Sprintf("%s:%d:%s", host, os.Getpid(), hex.EncodeToString(b[:]))
+}
+
+// newRegistry is the channel registry over st, with the keys of c.
+func newRegistry(c *config, st store.Store, log *slog.Logger) (*channels.Registry, error) {
+	keys, err := channels.NewKeyring(c.SecretKey, c.SecretKeyPrevious)
+	if err != nil {
+		return nil, &configError{"SECRET_KEY", err.Error()}
+	}
+	return channels.New(channels.Config{
+		Store: st, Keys: keys, PublicURL: c.PublicURL,
+		TelegramAPIURL: c.TelegramAPIURL, TurnAPIURL: c.TurnAPIURL, Logger: log,
+	}), nil
 }
 
 // retry runs f until it succeeds or ctx ends, backing off; it reports
@@ -203,10 +254,11 @@ func retry(ctx context.Context, log *slog.Logger, what string, f func() error) b
 	}
 }
 
-// prune forgets delivered jobs after a week: long past any Telegram or Turn
-// redelivery, so de-duplication does not need them any more.
+// prune runs every minute: it forgets delivered jobs after a week (long past
+// any Telegram or Turn redelivery, so de-duplication does not need them) and
+// refreshes the queue's planner statistics, on which claim speed depends.
 func prune(ctx context.Context, st store.Store, log *slog.Logger) {
-	t := time.NewTicker(time.Hour)
+	t := time.NewTicker(time.Minute)
 	defer t.Stop()
 	for {
 		if n, err := st.Prune(ctx, time.Now().Add(-7*24*time.Hour)); err != nil && ctx.Err() == nil {

@@ -1,0 +1,125 @@
+package channels
+
+import (
+	"context"
+	"slices"
+	"strings"
+	"time"
+)
+
+// View is what operators see of a channel: everything but its secrets,
+// which are only said to be set or not.
+type View struct {
+	Key      string      `json:"key"`
+	Disabled bool        `json:"disabled"`
+	Bot      BotView     `json:"bot"`
+	Turn     TurnView    `json:"turn"`
+	Telegram TelegramURL `json:"telegram"`
+	Secrets  SecretsSet  `json:"secrets"`
+	Options  Options     `json:"options"`
+	KeyID    string      `json:"key_id"` // the key that sealed the secrets
+	Version  int64       `json:"version"`
+	Created  time.Time   `json:"created_at"`
+	Updated  time.Time   `json:"updated_at"`
+	// Problem says why the channel cannot be served (its secrets do not
+	// open), if so.
+	Problem string `json:"problem,omitempty"`
+	// Warnings are things an operation could not finish (e.g. the webhook
+	// registration), which the service retries by itself.
+	Warnings []string `json:"warnings,omitempty"`
+	// Served, ServedVersion and Webhook are this process's view, filled in
+	// by the admin API: whether it serves the channel, which version of it
+	// (behind Version for a moment after a change), and its webhook's state.
+	Served        *bool         `json:"served,omitempty"`
+	ServedVersion int64         `json:"served_version,omitempty"`
+	Webhook       *WebhookState `json:"webhook,omitempty"`
+}
+
+// BotView identifies the Telegram bot.
+type BotView struct {
+	ID       int64  `json:"id"`
+	Username string `json:"username"`
+	Name     string `json:"name"`
+}
+
+// TurnView identifies the Turn channel.
+type TurnView struct {
+	NumberID  string `json:"number_id"`
+	WebhookID string `json:"webhook_id,omitempty"`
+	Origin    string `json:"origin"`
+	Endpoint  string `json:"endpoint"` // the URL Turn must post to
+}
+
+// TelegramURL is where Telegram must post the bot's updates.
+type TelegramURL struct {
+	Webhook string `json:"webhook"`
+}
+
+// SecretsSet says which secrets a channel has, never what they are.
+type SecretsSet struct {
+	BotToken      bool `json:"bot_token"`
+	TurnToken     bool `json:"turn_token"`
+	HMACSecret    bool `json:"hmac_secret"`
+	WebhookSecret bool `json:"webhook_secret"`
+}
+
+func (r *Registry) view(c *Channel, problem error) View {
+	v := View{
+		Key:      c.Key,
+		Disabled: c.Disabled,
+		Bot:      BotView{ID: c.Info.BotID, Username: c.Info.BotUsername, Name: c.Info.BotName},
+		Turn: TurnView{
+			NumberID: c.Info.TurnNumberID, WebhookID: c.Info.TurnWebhookID, Origin: c.Info.Origin,
+			Endpoint: r.TurnEndpoint(c.Key),
+		},
+		Telegram: TelegramURL{Webhook: r.WebhookURL(c.Key)},
+		Options:  c.Info.Options,
+		KeyID:    c.KeyID,
+		Version:  c.Version,
+		Created:  c.CreatedAt,
+		Updated:  c.UpdatedAt,
+	}
+	if problem != nil {
+		v.Problem = "cannot be served: " + openProblem(problem)
+		return v
+	}
+	v.Secrets = SecretsSet{
+		BotToken: c.Secrets.BotToken != "", TurnToken: c.Secrets.TurnToken != "",
+		HMACSecret: c.Secrets.HMACSecret != "", WebhookSecret: c.Secrets.WebhookSecret != "",
+	}
+	return v
+}
+
+// List returns every channel, by key.
+func (r *Registry) List(ctx context.Context) ([]View, error) {
+	recs, err := r.cfg.Store.Channels(ctx, 0)
+	if err != nil {
+		return nil, errorf(Unavailable, err, "the store failed")
+	}
+	views := []View{}
+	for _, rec := range recs {
+		if rec.Deleted {
+			continue
+		}
+		c, err := r.cfg.Keys.open(rec)
+		if c == nil {
+			return nil, errorf(Internal, err, "channel %q is unreadable", rec.Key)
+		}
+		views = append(views, r.view(c, err))
+	}
+	slices.SortFunc(views, func(a, b View) int { return strings.Compare(a.Key, b.Key) })
+	return views, nil
+}
+
+// Show returns one channel.
+func (r *Registry) Show(ctx context.Context, key string) (View, error) {
+	rec, err := r.cfg.Store.Channel(ctx, key)
+	if err != nil {
+		return View{}, storeError(err, key)
+	}
+	c, err := r.cfg.Keys.open(rec)
+	if c == nil {
+		return View{}, errorf(Internal, err, "channel %q is unreadable", key)
+	}
+	return r.view(c, err), nil
+}

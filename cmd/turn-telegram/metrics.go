@@ -1,0 +1,75 @@
+package main
+
+import (
+	"context"
+	"net/http"
+	"sync"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"github.com/turn-telegram/turn-telegram/store"
+)
+
+// metricsHandler serves the process-wide metrics with this run's
+// collectors: the queue per channel and the collectors given (the webhook
+// healer's).
+func metricsHandler(st store.Store, more ...prometheus.Collector) http.Handler {
+	run := prometheus.NewRegistry()
+	run.MustRegister(newQueueCollector(st, 5*time.Second))
+	for _, c := range more {
+		run.MustRegister(c)
+	}
+	return promhttp.HandlerFor(prometheus.Gatherers{prometheus.DefaultGatherer, run}, promhttp.HandlerOpts{})
+}
+
+var (
+	queueJobsDesc = prometheus.NewDesc("turn_telegram_queue_jobs",
+		"Jobs waiting (pending) or dead-lettered (dead), per channel and kind.",
+		[]string{"channel", "kind", "state"}, nil)
+	queueOldestDesc = prometheus.NewDesc("turn_telegram_queue_oldest_seconds",
+		"Age of the oldest job waiting (pending) or dead-lettered (dead), per channel and kind.",
+		[]string{"channel", "kind", "state"}, nil)
+)
+
+// queueCollector exports store.QueueStats, read at most once per ttl so
+// that frequent scrapes by several scrapers cost the database little. The
+// channel label's values are the channels with jobs: bounded by the
+// channels served (and those removed with jobs left).
+type queueCollector struct {
+	st  store.Store
+	ttl time.Duration
+
+	mu    sync.Mutex
+	at    time.Time
+	stats []store.QueueStat
+}
+
+func newQueueCollector(st store.Store, ttl time.Duration) *queueCollector {
+	return &queueCollector{st: st, ttl: ttl}
+}
+
+func (q *queueCollector) Describe(ch chan<- *prometheus.Desc) {
+	ch <- queueJobsDesc
+	ch <- queueOldestDesc
+}
+
+func (q *queueCollector) Collect(ch chan<- prometheus.Metric) {
+	q.mu.Lock()
+	if time.Since(q.at) > q.ttl {
+		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+		if stats, err := q.st.QueueStats(ctx); err == nil {
+			q.stats, q.at = stats, time.Now()
+		}
+		cancel()
+	}
+	stats := q.stats
+	q.mu.Unlock()
+	now := time.Now()
+	for _, s := range stats {
+		labels := []string{s.Channel, string(s.Kind), string(s.State)}
+		ch <- prometheus.MustNewConstMetric(queueJobsDesc, prometheus.GaugeValue, float64(s.Count), labels...)
+		ch <- prometheus.MustNewConstMetric(queueOldestDesc, prometheus.GaugeValue, max(now.Sub(s.Oldest).Seconds(), 0), labels...)
+	}
+}

@@ -1,0 +1,75 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"io"
+	"net/http"
+	"time"
+
+	"github.com/gorilla/mux"
+
+	"github.com/turn-telegram/turn-telegram/bot"
+	"github.com/turn-telegram/turn-telegram/channels"
+	"github.com/turn-telegram/turn-telegram/store"
+)
+
+// routes is what the router serves.
+type routes struct {
+	svc     *bot.Service
+	st      store.Store
+	syncer  *channels.Syncer // nil: no channels kept in the store
+	admin   *admin           // nil: ADMIN_TOKEN unset, /admin answers 404
+	metrics http.Handler
+}
+
+func newRouter(rt routes) http.Handler {
+	r := mux.NewRouter()
+	// A channel added a moment ago may not be served here yet: look it up
+	// before answering 404, so Telegram and Turn are not refused meanwhile.
+	lookup := func(r *http.Request) string {
+		key := mux.Vars(r)["channel"]
+		if _, ok := rt.svc.Channel(key); !ok && rt.syncer != nil {
+			rt.syncer.Lookup(r.Context(), key)
+		}
+		return key
+	}
+	r.HandleFunc("/channels/{channel}/turn", func(w http.ResponseWriter, r *http.Request) {
+		rt.svc.TurnWebhook(w, r, lookup(r))
+	}).Methods(http.MethodPost)
+	r.HandleFunc("/channels/{channel}/telegram", func(w http.ResponseWriter, r *http.Request) {
+		rt.svc.TelegramWebhook(w, r, lookup(r))
+	}).Methods(http.MethodPost)
+	r.HandleFunc("/media/{token}", func(w http.ResponseWriter, r *http.Request) {
+		rt.svc.Media(w, r, mux.Vars(r)["token"])
+	}).Methods(http.MethodGet, http.MethodHead)
+	r.HandleFunc("/healthz", func(w http.ResponseWriter, _ *http.Request) {
+		w.Header().Set("Content-Type", "text/plain")
+		_, _ = io.WriteString(w, "ok\n")
+	}).Methods(http.MethodGet)
+	r.HandleFunc("/readyz", func(w http.ResponseWriter, r *http.Request) {
+		ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
+		defer cancel()
+		w.Header().Set("Content-Type", "text/plain")
+		if err := rt.st.Ping(ctx); err != nil {
+			w.WriteHeader(http.StatusServiceUnavailable)
+			_, _ = io.WriteString(w, "store unreachable\n")
+			return
+		}
+		if err := rt.st.CheckSchema(ctx); err != nil {
+			w.WriteHeader(http.StatusServiceUnavailable)
+			if errors.Is(err, store.ErrSchemaBehind) {
+				_, _ = io.WriteString(w, "database migrations pending\n")
+			} else {
+				_, _ = io.WriteString(w, "database schema unknown\n")
+			}
+			return
+		}
+		_, _ = io.WriteString(w, "ready\n")
+	}).Methods(http.MethodGet)
+	r.Handle("/metrics", rt.metrics).Methods(http.MethodGet)
+	if rt.admin != nil {
+		rt.admin.register(r.PathPrefix("/admin").Subrouter())
+	}
+	return r
+}
