@@ -136,15 +136,7 @@ func newHarness(t testing.TB, st store.Store, o harnessOpts) *harness {
 		Logger:       log,
 	}, h.engine.Notify)
 	h.svc.Register(h.engine)
-	r.HandleFunc("/channels/{channel}/turn", func(w http.ResponseWriter, r *http.Request) {
-		h.svc.TurnWebhook(w, r, mux.Vars(r)["channel"])
-	}).Methods(http.MethodPost)
-	r.HandleFunc("/channels/{channel}/telegram", func(w http.ResponseWriter, r *http.Request) {
-		h.svc.TelegramWebhook(w, r, mux.Vars(r)["channel"])
-	}).Methods(http.MethodPost)
-	r.HandleFunc("/media/{token}", func(w http.ResponseWriter, r *http.Request) {
-		h.svc.Media(w, r, mux.Vars(r)["token"])
-	}).Methods(http.MethodGet, http.MethodHead)
+	h.svc.Routes(r, nil)
 
 	ch, err := h.svc.AddChannel(bot.ChannelConfig{
 		Key: numberID, TelegramToken: botToken, TelegramAPIURL: h.tg.URL,

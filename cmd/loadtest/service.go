@@ -126,15 +126,7 @@ func startService(ctx context.Context, spec serviceSpec, w worldInfo, logOut io.
 // which no load touches.
 func router(svc *bot.Service, st store.Store) http.Handler {
 	r := mux.NewRouter()
-	r.HandleFunc("/channels/{channel}/turn", func(w http.ResponseWriter, r *http.Request) {
-		svc.TurnWebhook(w, r, mux.Vars(r)["channel"])
-	}).Methods(http.MethodPost)
-	r.HandleFunc("/channels/{channel}/telegram", func(w http.ResponseWriter, r *http.Request) {
-		svc.TelegramWebhook(w, r, mux.Vars(r)["channel"])
-	}).Methods(http.MethodPost)
-	r.HandleFunc("/media/{token}", func(w http.ResponseWriter, r *http.Request) {
-		svc.Media(w, r, mux.Vars(r)["token"])
-	}).Methods(http.MethodGet, http.MethodHead)
+	svc.Routes(r, nil)
 	r.HandleFunc("/readyz", func(w http.ResponseWriter, r *http.Request) {
 		if err := st.Ping(r.Context()); err != nil {
 			w.WriteHeader(http.StatusServiceUnavailable)

@@ -27,22 +27,11 @@ func newRouter(rt routes) http.Handler {
 	r := mux.NewRouter()
 	// A channel added a moment ago may not be served here yet: look it up
 	// before answering 404, so Telegram and Turn are not refused meanwhile.
-	lookup := func(r *http.Request) string {
-		key := mux.Vars(r)["channel"]
-		if _, ok := rt.svc.Channel(key); !ok && rt.syncer != nil {
-			rt.syncer.Lookup(r.Context(), key)
-		}
-		return key
+	var lookup func(ctx context.Context, key string)
+	if rt.syncer != nil {
+		lookup = func(ctx context.Context, key string) { rt.syncer.Lookup(ctx, key) }
 	}
-	r.HandleFunc("/channels/{channel}/turn", func(w http.ResponseWriter, r *http.Request) {
-		rt.svc.TurnWebhook(w, r, lookup(r))
-	}).Methods(http.MethodPost)
-	r.HandleFunc("/channels/{channel}/telegram", func(w http.ResponseWriter, r *http.Request) {
-		rt.svc.TelegramWebhook(w, r, lookup(r))
-	}).Methods(http.MethodPost)
-	r.HandleFunc("/media/{token}", func(w http.ResponseWriter, r *http.Request) {
-		rt.svc.Media(w, r, mux.Vars(r)["token"])
-	}).Methods(http.MethodGet, http.MethodHead)
+	rt.svc.Routes(r, lookup)
 	r.HandleFunc("/healthz", func(w http.ResponseWriter, _ *http.Request) {
 		w.Header().Set("Content-Type", "text/plain")
 		_, _ = io.WriteString(w, "ok\n")
