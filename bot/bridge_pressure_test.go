@@ -201,3 +201,25 @@ func TestReplicasShareWork(t *testing.T) {
 		t.Log("note: one replica did all outbound work")
 	}
 }
+
+// TestPaidBroadcastOptIn: above Telegram's free 30 messages/s every send
+// opts in to paid broadcasts (or Telegram holds the bot to 30/s); at or
+// below it no send does.
+func TestPaidBroadcastOptIn(t *testing.T) {
+	for _, c := range []struct {
+		rate float64
+		want string
+	}{{30, ""}, {100, "true"}} {
+		t.Run(fmt.Sprint(c.rate), func(t *testing.T) {
+			h := newHarness(t, storetest.SQLite(t), harnessOpts{
+				rate: c.rate, fakeLimits: &telegramtest.RateLimits{GlobalPerSecond: c.rate, GlobalBurst: int(c.rate)},
+			})
+			h.sendTurnOK(textPayload(chatID, "hello"))
+			waitSentTexts(t, h.tg, chatID, 1)
+			calls := h.tg.CallsTo("sendMessage")
+			if got := calls[len(calls)-1].Params["allow_paid_broadcast"]; got != c.want {
+				t.Fatalf("allow_paid_broadcast = %q, want %q", got, c.want)
+			}
+		})
+	}
+}

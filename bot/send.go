@@ -19,6 +19,10 @@ import (
 	"github.com/turn-telegram/turn-telegram/store"
 )
 
+// FreeBroadcastRate is the rate Telegram allows a bot without paid
+// broadcasts, in messages per second.
+const FreeBroadcastRate = 30
+
 // MaxUpload is the largest file a bot may upload (photos: 10 MB).
 const MaxUpload = 50 << 20
 
@@ -46,25 +50,28 @@ func (s *Service) sendPart(ctx context.Context, ch *Channel, chat int64, p Part,
 		err error
 	)
 	api := ch.TG.API
+	// Above Telegram's free 30 messages/s a bot must opt in to paid
+	// broadcasts on every send, or Telegram holds it to the free limit.
+	paid := ch.limits.cfg.PerSecond > FreeBroadcastRate
 	if media == nil {
-		msg, err = api.SendMessage(ctx, &tgbot.SendMessageParams{
+		msg, err = api.SendMessage(ctx, &tgbot.SendMessageParams{AllowPaidBroadcast: paid,
 			ChatID: chat, Text: p.Text, Entities: p.Entities, ReplyMarkup: kb,
 		})
 	} else {
 		in := s.inputFile(ctx, ch, p.Method, media)
 		switch p.Method {
 		case MethodPhoto:
-			msg, err = api.SendPhoto(ctx, &tgbot.SendPhotoParams{ChatID: chat, Photo: in, Caption: p.Text, CaptionEntities: p.Entities, ReplyMarkup: kb})
+			msg, err = api.SendPhoto(ctx, &tgbot.SendPhotoParams{AllowPaidBroadcast: paid, ChatID: chat, Photo: in, Caption: p.Text, CaptionEntities: p.Entities, ReplyMarkup: kb})
 		case MethodVideo:
-			msg, err = api.SendVideo(ctx, &tgbot.SendVideoParams{ChatID: chat, Video: in, Caption: p.Text, CaptionEntities: p.Entities, ReplyMarkup: kb})
+			msg, err = api.SendVideo(ctx, &tgbot.SendVideoParams{AllowPaidBroadcast: paid, ChatID: chat, Video: in, Caption: p.Text, CaptionEntities: p.Entities, ReplyMarkup: kb})
 		case MethodAudio:
-			msg, err = api.SendAudio(ctx, &tgbot.SendAudioParams{ChatID: chat, Audio: in, Caption: p.Text, CaptionEntities: p.Entities, ReplyMarkup: kb})
+			msg, err = api.SendAudio(ctx, &tgbot.SendAudioParams{AllowPaidBroadcast: paid, ChatID: chat, Audio: in, Caption: p.Text, CaptionEntities: p.Entities, ReplyMarkup: kb})
 		case MethodVoice:
-			msg, err = api.SendVoice(ctx, &tgbot.SendVoiceParams{ChatID: chat, Voice: in, Caption: p.Text, CaptionEntities: p.Entities, ReplyMarkup: kb})
+			msg, err = api.SendVoice(ctx, &tgbot.SendVoiceParams{AllowPaidBroadcast: paid, ChatID: chat, Voice: in, Caption: p.Text, CaptionEntities: p.Entities, ReplyMarkup: kb})
 		case MethodSticker:
-			msg, err = api.SendSticker(ctx, &tgbot.SendStickerParams{ChatID: chat, Sticker: in, ReplyMarkup: kb})
+			msg, err = api.SendSticker(ctx, &tgbot.SendStickerParams{AllowPaidBroadcast: paid, ChatID: chat, Sticker: in, ReplyMarkup: kb})
 		default:
-			msg, err = api.SendDocument(ctx, &tgbot.SendDocumentParams{ChatID: chat, Document: in, Caption: p.Text, CaptionEntities: p.Entities, ReplyMarkup: kb})
+			msg, err = api.SendDocument(ctx, &tgbot.SendDocumentParams{AllowPaidBroadcast: paid, ChatID: chat, Document: in, Caption: p.Text, CaptionEntities: p.Entities, ReplyMarkup: kb})
 		}
 	}
 	telegramSeconds.WithLabelValues(p.Method).Observe(time.Since(start).Seconds())
