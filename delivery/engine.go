@@ -145,9 +145,14 @@ func (e *Engine) Run(ctx context.Context, drain time.Duration) error {
 		free := e.opt.Concurrency - len(slots)
 		claimed := 0
 		if free > 0 && ctx.Err() == nil {
-			jobs, err := e.st.Claim(ctx, store.ClaimParams{
+			// A claim is not cancelled by shutdown: cut mid-statement it may
+			// commit leases whose jobs this process would then never run.
+			// The jobs it returns are handled within the drain like others.
+			cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
+			jobs, err := e.st.Claim(cctx, store.ClaimParams{
 				Worker: e.opt.Worker, Kinds: e.kinds, Limit: free, Lease: e.opt.Lease,
 			})
+			cancel()
 			if err != nil && ctx.Err() == nil {
 				backoff = min(max(2*backoff, 100*time.Millisecond), 5*time.Second)
 				e.opt.Logger.Warn("claim failed; store unreachable?", "err", err, "retry_in", backoff.String())
