@@ -46,13 +46,16 @@ func testChatSeen(t *testing.T, s store.Store) {
 func testExtend(t *testing.T, s store.Store) {
 	ctx := context.Background()
 	enqueueOne(t, s, job("x"))
-	j := claim(t, s, store.ClaimParams{Worker: "a", Limit: 1, Lease: 300 * time.Millisecond})[0]
+	// Leases long against the sleeps, so a loaded machine cannot make a
+	// renewal late: the test is about renewal, not about timing.
+	const lease = 1500 * time.Millisecond
+	j := claim(t, s, store.ClaimParams{Worker: "a", Limit: 1, Lease: lease})[0]
 	for range 4 {
-		time.Sleep(150 * time.Millisecond)
-		noErr(t, "extend", s.Extend(ctx, j, 300*time.Millisecond))
+		time.Sleep(lease / 3)
+		noErr(t, "extend", s.Extend(ctx, j, lease))
 		noClaim(t, s, "an extended lease is still held")
 	}
-	time.Sleep(450 * time.Millisecond)
+	time.Sleep(lease + 100*time.Millisecond)
 	other := waitClaim(t, s, store.ClaimParams{Worker: "b", Limit: 1, Lease: time.Minute}, 2*time.Second)
 	if len(other) != 1 || other[0].ID != j.ID {
 		t.Fatalf("expired lease not taken over: %+v", other)
