@@ -214,21 +214,26 @@ func (f *fakes) userText(w http.ResponseWriter, r *http.Request) {
 	f.push(w, r, "wrote a text", chat, telegramtest.UserText(chat, first, last, text))
 }
 
-func (f *fakes) userPhoto(w http.ResponseWriter, r *http.Request) {
-	chat, err := chatParam(r)
-	if err != nil {
-		writeError(w, err)
-		return
+// userUpload reads what a media route needs: the chat, the file (the body,
+// or sample() when there is none) and the bot it goes to.
+func (f *fakes) userUpload(r *http.Request, sample func() []byte) (chat int64, data []byte, token string, err error) {
+	if chat, err = chatParam(r); err != nil {
+		return 0, nil, "", err
 	}
-	data, err := readBody(r, maxUpload)
-	if err != nil {
-		writeError(w, err)
-		return
+	if data, err = readBody(r, maxUpload); err != nil {
+		return 0, nil, "", err
 	}
 	if len(data) == 0 {
-		data = sampleJPEG()
+		data = sample()
 	}
-	token, err := f.botOf(r)
+	if token, err = f.botOf(r); err != nil {
+		return 0, nil, "", err
+	}
+	return chat, data, token, nil
+}
+
+func (f *fakes) userPhoto(w http.ResponseWriter, r *http.Request) {
+	chat, data, token, err := f.userUpload(r, sampleJPEG)
 	if err != nil {
 		writeError(w, err)
 		return
@@ -239,27 +244,15 @@ func (f *fakes) userPhoto(w http.ResponseWriter, r *http.Request) {
 }
 
 func (f *fakes) userVoice(w http.ResponseWriter, r *http.Request) {
-	chat, err := chatParam(r)
-	if err != nil {
-		writeError(w, err)
-		return
-	}
 	duration := 3
 	if s := r.URL.Query().Get("duration"); s != "" {
+		var err error
 		if duration, err = strconv.Atoi(s); err != nil || duration < 0 {
 			writeError(w, badRequest("duration=%q is not a number of seconds", s))
 			return
 		}
 	}
-	data, err := readBody(r, maxUpload)
-	if err != nil {
-		writeError(w, err)
-		return
-	}
-	if len(data) == 0 {
-		data = sampleVoice()
-	}
-	token, err := f.botOf(r)
+	chat, data, token, err := f.userUpload(r, sampleVoice)
 	if err != nil {
 		writeError(w, err)
 		return
@@ -269,8 +262,6 @@ func (f *fakes) userVoice(w http.ResponseWriter, r *http.Request) {
 	f.push(w, r, "sent a voice note", chat, upd)
 }
 
-// userPress presses a button of a message the bot sent: the one given by
-// message and data, or the newest one with a button titled button.
 func (f *fakes) userPress(w http.ResponseWriter, r *http.Request) {
 	chat, err := chatParam(r)
 	if err != nil {
