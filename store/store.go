@@ -212,16 +212,6 @@ type ChatRef struct {
 	ChatID  int64
 }
 
-// Media is a file fetched from Turn and kept until it is sent.
-type Media struct {
-	Channel  string
-	Key      string
-	MimeType string
-	Filename string
-	SHA256   string // hex
-	Data     []byte
-}
-
 // JobFilter selects jobs for operators; zero fields match everything.
 type JobFilter struct {
 	Channel string
@@ -293,18 +283,7 @@ type Store interface {
 	// or is older than maxAge (maxAge <= 0: no age limit).
 	UseCallback(ctx context.Context, channel string, chatID int64, key string, maxAge time.Duration) (cb Callback, first bool, err error)
 
-	// PutMedia stores a fetched file (replacing one with the same key).
-	PutMedia(ctx context.Context, m Media) error
-	// GetMedia returns a stored file, or ErrNotFound.
-	GetMedia(ctx context.Context, channel, key string) (Media, error)
-	// DeleteMedia forgets a stored file; deleting a missing one is not an error.
-	DeleteMedia(ctx context.Context, channel, key string) error
-
-	// FileID returns Telegram's file_id for content with this SHA-256 (hex),
-	// kept so identical media is not uploaded twice; ErrNotFound if unknown.
-	FileID(ctx context.Context, channel, sha256 string) (string, error)
-	// PutFileID remembers a file_id for content with this SHA-256.
-	PutFileID(ctx context.Context, channel, sha256, fileID string) error
+	MediaStore
 
 	// SetChatGone marks a chat as unreachable (blocked, deactivated, not found).
 	SetChatGone(ctx context.Context, channel string, chatID int64, reason string) error
