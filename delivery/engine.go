@@ -53,7 +53,14 @@ type Options struct {
 	MaxAge      time.Duration // age after which a failing job is dead-lettered [24h]
 	BaseBackoff time.Duration // first retry delay, doubled per attempt [1s]
 	MaxBackoff  time.Duration // cap on the retry delay [10m]
-	Logger      *slog.Logger
+	// ChannelWorkers caps the jobs one channel has in hand at once, so a
+	// channel's backlog or hanging sends never hold every worker while other
+	// channels wait [Concurrency: no cap].
+	ChannelWorkers int
+	// Isolated gives these kinds a pool of their own, of the given size, so
+	// that (for example) slow media downloads never hold a delivery worker.
+	Isolated map[store.Kind]int
+	Logger   *slog.Logger
 }
 
 func (o *Options) defaults() {
