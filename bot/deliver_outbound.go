@@ -77,7 +77,7 @@ func (s *Service) deliverOutbound(ctx context.Context, ch *Channel, t *delivery.
 // statusJob is a status report for Turn, in the chat's status lane so a
 // message's statuses arrive in the order they happened.
 func statusJob(channel string, chat int64, turnID, status string, at time.Time) store.NewJob {
-	p, _ := json.Marshal(store.StatusPayload{
+	p, _ := json.Marshal(statusPayload{
 		TurnID: turnID, Status: status, Timestamp: at.Unix(), RecipientID: strconv.FormatInt(chat, 10),
 	})
 	return store.NewJob{Channel: channel, Kind: store.KindStatus, Lane: statusLane(chat), Payload: p}
@@ -87,7 +87,7 @@ func statusJob(channel string, chat int64, turnID, status string, at time.Time) 
 // sent, delivered and read; "failed" is not documented and may be refused,
 // which is logged and accepted as the end of that report.
 func (s *Service) deliverStatus(ctx context.Context, ch *Channel, t *delivery.Task) error {
-	var p store.StatusPayload
+	var p statusPayload
 	if err := json.Unmarshal(t.Payload, &p); err != nil {
 		return delivery.Permanent(fmt.Errorf("stored status undecodable: %w", err))
 	}

@@ -75,7 +75,7 @@ func (s *Service) afterInbound(ch *Channel, chat int64, m store.MessageMap) stor
 		b.Maps = []store.MessageMap{m}
 	}
 	if s.opt.ReadReceipts {
-		b.Receipts = []store.Receipts{{Channel: ch.Config.Key, ChatID: chat, At: time.Now()}}
+		b.Receipts = []store.Receipts{readReceipts(ch.Config.Key, chat, time.Now())}
 	}
 	return b
 }

@@ -92,9 +92,8 @@ func (c *Channel) skipped(reason string, raw []byte) {
 	c.log.Info("telegram update skipped", "reason", reason, "update_id", probe.UpdateID)
 }
 
-func inLane(chat int64) string     { return "in:" + strconv.FormatInt(chat, 10) }
-func outLane(chat int64) string    { return "out:" + strconv.FormatInt(chat, 10) }
-func statusLane(chat int64) string { return "status:" + strconv.FormatInt(chat, 10) }
+func inLane(chat int64) string  { return "in:" + strconv.FormatInt(chat, 10) }
+func outLane(chat int64) string { return "out:" + strconv.FormatInt(chat, 10) }
 
 func dupLabel(dup bool) string {
 	if dup {

@@ -35,6 +35,8 @@ type Postgres struct {
 	// noteWrites.
 	writes    atomic.Int64
 	analyzing atomic.Bool
+
+	commit *committer
 }
 
 var _ Store = (*Postgres)(nil)
@@ -60,6 +62,10 @@ func (p *Postgres) noteWrites(n int) {
 	}()
 }
 
+// pgCommitters is how many group transactions one process has in flight at
+// once: while one waits for its commit's fsync the next gathers and writes.
+const pgCommitters = 2
+
 // OpenPostgres connects to the database at url (a postgres:// URL or DSN, as
 // pgx parses it: search_path selects the schema, pool_max_conns sizes the
 // pool). It does not migrate: call Migrate.
@@ -83,7 +89,9 @@ func OpenPostgres(ctx context.Context, url string) (*Postgres, error) {
 		pool.Close()
 		return nil, fmt.Errorf("store: open postgres: %w", err)
 	}
-	return &Postgres{pool: pool, conn: cfg.ConnConfig.Copy(), salt: schema}, nil
+	p := &Postgres{pool: pool, conn: cfg.ConnConfig.Copy(), salt: schema}
+	p.commit = newCommitter(pgCommitters, p.runGroup, p.noteWrites)
+	return p, nil
 }
 
 // Migrate applies pending migrations with goose, holding a session advisory
@@ -126,6 +134,7 @@ func (p *Postgres) Ping(ctx context.Context) error {
 
 // Close closes the pool, waiting for connections in use to be returned.
 func (p *Postgres) Close() error {
+	p.commit.close()
 	p.pool.Close()
 	return nil
 }

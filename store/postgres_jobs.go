@@ -10,23 +10,14 @@ import (
 
 // Enqueue applies b atomically and returns the ids of b.Jobs (0: duplicate).
 func (p *Postgres) Enqueue(ctx context.Context, b Batch) ([]int64, error) {
-	if err := checkJobs(b.Jobs); err != nil {
+	if err := checkBatch(b); err != nil {
 		return nil, fmt.Errorf("store: enqueue: %w", err)
 	}
-	var ids []int64
-	err := p.inTx(ctx, func(tx pgx.Tx) error {
-		if err := p.lockLanes(ctx, tx, b); err != nil {
-			return err
-		}
-		var err error
-		ids, err = p.applyBatch(ctx, tx, now(), b)
-		return err
-	})
-	if err != nil {
+	op := &writeOp{batch: b}
+	if err := p.commit.do(ctx, op); err != nil {
 		return nil, fmt.Errorf("store: enqueue: %w", err)
 	}
-	p.noteWrites(len(b.Jobs))
-	return ids, nil
+	return op.ids, nil
 }
 
 // pgClaim leases the claimable jobs in one statement. A job is claimable when
@@ -90,62 +81,24 @@ func (p *Postgres) Claim(ctx context.Context, cp ClaimParams) ([]Job, error) {
 	return jobs, nil
 }
 
-// finish updates a claimed job with set (whose parameters follow $1 id and
-// $2 token) and applies b, atomically; ErrLeaseLost when the claim is stale.
-func (p *Postgres) finish(ctx context.Context, op string, job Job, b Batch, set string, args ...any) error {
-	if err := checkJobs(b.Jobs); err != nil {
-		return fmt.Errorf("store: %s: %w", op, err)
-	}
-	err := p.inTx(ctx, func(tx pgx.Tx) error {
-		if err := p.lockLanes(ctx, tx, b); err != nil {
-			return err
-		}
-		tag, err := tx.Exec(ctx, `UPDATE jobs SET `+set+`
-			WHERE id = $1 AND lease_token = $2 AND state = 'pending'`,
-			append([]any{job.ID, job.Token}, args...)...)
-		if err != nil {
-			return err
-		}
-		if tag.RowsAffected() == 0 {
-			return ErrLeaseLost
-		}
-		_, err = p.applyBatch(ctx, tx, now(), b)
-		return err
-	})
-	if err != nil {
-		return fmt.Errorf("store: %s job %d: %w", op, job.ID, err)
-	}
-	p.noteWrites(len(b.Jobs))
-	return nil
-}
-
 // Advance records progress parts done of a claimed job, with b.
 func (p *Postgres) Advance(ctx context.Context, job Job, progress int, b Batch) error {
-	return p.finish(ctx, "advance", job, b, `progress = $3, updated_at = $4`, progress, now())
+	return finishJob(ctx, p.commit, "advance", advanceOf(job, progress), b)
 }
 
 // Complete marks a claimed job done, with b.
 func (p *Postgres) Complete(ctx context.Context, job Job, b Batch) error {
-	return p.finish(ctx, "complete", job, b, `state = 'done', lease_token = NULL, leased_by = NULL,
-		lease_until = NULL, updated_at = $3`, now())
+	return finishJob(ctx, p.commit, "complete", completeOf(job), b)
 }
 
 // Retry releases a claimed job to be tried again at `at`.
 func (p *Postgres) Retry(ctx context.Context, job Job, at time.Time, reason string, uncount bool) error {
-	t := now()
-	undo := 0
-	if uncount {
-		undo = 1
-	}
-	return p.finish(ctx, "retry", job, Batch{}, `next_attempt_at = $3, last_error = $4,
-		attempts = GREATEST(attempts - $5, 0), lease_token = NULL, leased_by = NULL, lease_until = NULL,
-		updated_at = $6`, orNow(at, t), reason, undo, t)
+	return finishJob(ctx, p.commit, "retry", retryOf(job, at, reason, uncount), Batch{})
 }
 
 // Kill moves a claimed job to the dead-letter state, with b.
 func (p *Postgres) Kill(ctx context.Context, job Job, reason string, b Batch) error {
-	return p.finish(ctx, "kill", job, b, `state = 'dead', last_error = $3, lease_token = NULL,
-		leased_by = NULL, lease_until = NULL, updated_at = $4`, reason, now())
+	return finishJob(ctx, p.commit, "kill", killOf(job, reason), b)
 }
 
 // ListJobs lists jobs matching f, newest first.

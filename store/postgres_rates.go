@@ -24,7 +24,15 @@ func (p *Postgres) ChatSeen(ctx context.Context, channel string, chatID int64) (
 
 // Extend renews a claimed job's lease.
 func (p *Postgres) Extend(ctx context.Context, job Job, lease time.Duration) error {
-	return p.finish(ctx, "extend", job, Batch{}, `lease_until = $3`, now().Add(lease))
+	tag, err := p.pool.Exec(ctx, `UPDATE jobs SET lease_until = $3
+		WHERE id = $1 AND lease_token = $2 AND state = 'pending'`, job.ID, job.Token, now().Add(lease))
+	if err != nil {
+		return fmt.Errorf("store: extend job %d: %w", job.ID, err)
+	}
+	if tag.RowsAffected() == 0 {
+		return fmt.Errorf("store: extend job %d: %w", job.ID, ErrLeaseLost)
+	}
+	return nil
 }
 
 // Take reserves one token of a shared bucket in one statement. Bucket

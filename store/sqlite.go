@@ -37,6 +37,8 @@ type SQLite struct {
 	r    *sql.DB   // read-only connections
 	lock io.Closer // the directory lock, released by Close
 
+	commit *committer
+
 	closeOnce sync.Once
 	closeErr  error
 }
@@ -61,6 +63,9 @@ func OpenSQLite(ctx context.Context, dir string) (*SQLite, error) {
 	if err := s.open(ctx); err != nil {
 		return nil, errors.Join(fmt.Errorf("store: open sqlite %s: %w", dir, err), s.Close())
 	}
+	// One committer: SQLite has one writer, and group commit is what lets
+	// many callers share its fsyncs.
+	s.commit = newCommitter(1, s.runGroup, nil)
 	return s, nil
 }
 
@@ -116,6 +121,9 @@ func (s *SQLite) Ping(ctx context.Context) error {
 // it again returns the first call's result.
 func (s *SQLite) Close() error {
 	s.closeOnce.Do(func() {
+		if s.commit != nil {
+			s.commit.close()
+		}
 		var errs []error
 		if s.r != nil {
 			errs = append(errs, s.r.Close())

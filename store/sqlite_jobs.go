@@ -38,19 +38,14 @@ RETURNING id, channel, kind, lane, coalesce(dedup_key, ''), priority, payload, p
 
 // Enqueue applies b atomically and returns the ids of b.Jobs (0: duplicate).
 func (s *SQLite) Enqueue(ctx context.Context, b Batch) ([]int64, error) {
-	if err := checkJobs(b.Jobs); err != nil {
+	if err := checkBatch(b); err != nil {
 		return nil, fmt.Errorf("store: enqueue: %w", err)
 	}
-	var ids []int64
-	err := s.write(ctx, func(tx *sql.Tx) error {
-		var err error
-		ids, err = s.applyBatch(ctx, tx, now(), b)
-		return err
-	})
-	if err != nil {
+	op := &writeOp{batch: b}
+	if err := s.commit.do(ctx, op); err != nil {
 		return nil, fmt.Errorf("store: enqueue: %w", err)
 	}
-	return ids, nil
+	return op.ids, nil
 }
 
 // Claim leases up to p.Limit claimable jobs, ordered by priority then id.
@@ -93,64 +88,24 @@ func (s *SQLite) Claim(ctx context.Context, cp ClaimParams) ([]Job, error) {
 	return jobs, nil
 }
 
-// finish updates a claimed job with set (whose parameters follow id and
-// token) and applies b, atomically; ErrLeaseLost when the claim is stale.
-func (s *SQLite) finish(ctx context.Context, op string, job Job, b Batch, set string, args ...any) error {
-	if err := checkJobs(b.Jobs); err != nil {
-		return fmt.Errorf("store: %s: %w", op, err)
-	}
-	err := s.write(ctx, func(tx *sql.Tx) error {
-		res, err := tx.ExecContext(ctx, `UPDATE jobs SET `+set+`
-			WHERE id = :id AND lease_token = :token AND state = 'pending'`,
-			append([]any{sql.Named("id", job.ID), sql.Named("token", job.Token)}, args...)...)
-		if err != nil {
-			return err
-		}
-		if n, err := res.RowsAffected(); err != nil {
-			return err
-		} else if n == 0 {
-			return ErrLeaseLost
-		}
-		_, err = s.applyBatch(ctx, tx, now(), b)
-		return err
-	})
-	if err != nil {
-		return fmt.Errorf("store: %s job %d: %w", op, job.ID, err)
-	}
-	return nil
-}
-
 // Advance records progress parts done of a claimed job, with b.
 func (s *SQLite) Advance(ctx context.Context, job Job, progress int, b Batch) error {
-	return s.finish(ctx, "advance", job, b, `progress = :progress, updated_at = :now`,
-		sql.Named("progress", progress), sql.Named("now", micros(now())))
+	return finishJob(ctx, s.commit, "advance", advanceOf(job, progress), b)
 }
 
 // Complete marks a claimed job done, with b.
 func (s *SQLite) Complete(ctx context.Context, job Job, b Batch) error {
-	return s.finish(ctx, "complete", job, b, `state = 'done', lease_token = NULL, leased_by = NULL,
-		lease_until = NULL, updated_at = :now`, sql.Named("now", micros(now())))
+	return finishJob(ctx, s.commit, "complete", completeOf(job), b)
 }
 
 // Retry releases a claimed job to be tried again at `at`.
 func (s *SQLite) Retry(ctx context.Context, job Job, at time.Time, reason string, uncount bool) error {
-	t := now()
-	undo := 0
-	if uncount {
-		undo = 1
-	}
-	return s.finish(ctx, "retry", job, Batch{}, `next_attempt_at = :at, last_error = :reason,
-		attempts = max(attempts - :undo, 0), lease_token = NULL, leased_by = NULL, lease_until = NULL,
-		updated_at = :now`,
-		sql.Named("at", micros(orNow(at, t))), sql.Named("reason", reason), sql.Named("undo", undo),
-		sql.Named("now", micros(t)))
+	return finishJob(ctx, s.commit, "retry", retryOf(job, at, reason, uncount), Batch{})
 }
 
 // Kill moves a claimed job to the dead-letter state, with b.
 func (s *SQLite) Kill(ctx context.Context, job Job, reason string, b Batch) error {
-	return s.finish(ctx, "kill", job, b, `state = 'dead', last_error = :reason, lease_token = NULL,
-		leased_by = NULL, lease_until = NULL, updated_at = :now`,
-		sql.Named("reason", reason), sql.Named("now", micros(now())))
+	return finishJob(ctx, s.commit, "kill", killOf(job, reason), b)
 }
 
 // ListJobs lists jobs matching f, newest first.

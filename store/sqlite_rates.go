@@ -24,8 +24,15 @@ func (s *SQLite) ChatSeen(ctx context.Context, channel string, chatID int64) (ti
 
 // Extend renews a claimed job's lease.
 func (s *SQLite) Extend(ctx context.Context, job Job, lease time.Duration) error {
-	return s.finish(ctx, "extend", job, Batch{}, `lease_until = :until`,
-		sql.Named("until", micros(now().Add(lease))))
+	n, err := s.exec(ctx, `UPDATE jobs SET lease_until = ?
+		WHERE id = ? AND lease_token = ? AND state = 'pending'`, micros(now().Add(lease)), job.ID, job.Token)
+	if err != nil {
+		return fmt.Errorf("store: extend job %d: %w", job.ID, err)
+	}
+	if n == 0 {
+		return fmt.Errorf("store: extend job %d: %w", job.ID, ErrLeaseLost)
+	}
+	return nil
 }
 
 // Take reserves one token of a bucket kept in the database.

@@ -11,7 +11,6 @@ package store
 import (
 	"context"
 	"errors"
-	"strconv"
 	"time"
 )
 
@@ -157,29 +156,24 @@ type Sent struct {
 	SentAt  time.Time // zero means now
 }
 
-// StatusPayload is the payload of a KindStatus job (built by the store for
-// read receipts, and by the bridge for sent/failed).
-type StatusPayload struct {
-	TurnID      string `json:"id"`
-	Status      string `json:"status"`
-	Timestamp   int64  `json:"timestamp"`
-	RecipientID string `json:"recipient_id"`
-}
-
-// Receipts asks, inside a Batch, to mark every Sent message of a chat that has
-// not been read yet as read, queueing a "delivered" then a "read" KindStatus job
-// (lane "status:<chat>", payload StatusPayload JSON) for each, oldest first.
+// Receipts asks, inside a Batch, to mark every Sent message of a chat that
+// has not been read yet as read, and to queue the jobs that Jobs makes of
+// them (all in Lane, which the store locks like the lane of any new job).
 type Receipts struct {
 	Channel string
 	ChatID  int64
 	At      time.Time // when the person was seen; zero means now
+	Lane    string
+	// Jobs makes the jobs that report the messages now read, given oldest
+	// first; nil queues nothing.
+	Jobs func(read []ReadMessage) []NewJob
 }
 
-// StatusLane is the lane of a chat's KindStatus jobs ("status:<chat>"): the
-// lane Receipts queue into, and the one the bridge should use for its own
-// "sent" and "failed" statuses so that a chat's statuses reach Turn in order.
-func StatusLane(chatID int64) string {
-	return "status:" + strconv.FormatInt(chatID, 10)
+// ReadMessage is a sent message that Receipts marked read.
+type ReadMessage struct {
+	TurnID string
+	SentAt time.Time
+	ReadAt time.Time
 }
 
 // Batch is a set of writes applied atomically with the call that carries it,

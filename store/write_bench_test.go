@@ -56,7 +56,7 @@ func BenchmarkCompleteInbound(b *testing.B) {
 			done := store.Batch{
 				Maps:      []store.MessageMap{{Channel: "bench", ChatID: chat, TelegramID: i + 1, TurnID: fmt.Sprintf("tg:%d:%d", chat, i+1)}},
 				ClearGone: []store.ChatRef{{Channel: "bench", ChatID: chat}},
-				Receipts:  []store.Receipts{{Channel: "bench", ChatID: chat}},
+				Receipts:  []store.Receipts{{Channel: "bench", ChatID: chat, Lane: "status:bench"}},
 			}
 			if err := s.Complete(b.Context(), jobs[0], done); err != nil {
 				b.Fatal(err)

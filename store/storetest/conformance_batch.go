@@ -50,7 +50,7 @@ func testCompleteBatch(t *testing.T, s store.Store) {
 	}
 	// The Sent row is there: a receipt reports it.
 	noErr(t, "Complete with receipts", s.Complete(t.Context(), out, store.Batch{
-		Receipts: []store.Receipts{{Channel: ch, ChatID: 7}},
+		Receipts: []store.Receipts{receiptsOf(ch, 7, time.Time{})},
 	}))
 	if got := statusJobs(t, s, ch); len(got) != 2 || got[0].TurnID != "turn-70" {
 		t.Fatalf("receipts of the batch's Sent: %+v", got)
@@ -89,11 +89,11 @@ func testMaps(t *testing.T, s store.Store) {
 }
 
 // statusJobs returns the payloads of channel's status jobs, oldest first.
-func statusJobs(t *testing.T, s store.Store, channel string) []store.StatusPayload {
+func statusJobs(t *testing.T, s store.Store, channel string) []statusPayload {
 	t.Helper()
 	infos, err := s.ListJobs(t.Context(), store.JobFilter{Channel: channel, Kind: store.KindStatus})
 	noErr(t, "ListJobs", err)
-	var out []store.StatusPayload
+	var out []statusPayload
 	// Claim them in lane order to read their payloads.
 	for range infos {
 		jobs := claim(t, s, store.ClaimParams{Limit: 1, Kinds: []store.Kind{store.KindStatus}})
@@ -104,17 +104,43 @@ func statusJobs(t *testing.T, s store.Store, channel string) []store.StatusPaylo
 		if j.Channel != channel {
 			t.Fatalf("status job of channel %q", j.Channel)
 		}
-		var p store.StatusPayload
+		var p statusPayload
 		if err := json.Unmarshal(j.Payload, &p); err != nil {
 			t.Fatalf("status payload %q: %v", j.Payload, err)
 		}
-		if want := store.StatusLane(mustAtoi(t, p.RecipientID)); j.Lane != want {
+		if want := statusLane(mustAtoi(t, p.RecipientID)); j.Lane != want {
 			t.Fatalf("status job lane %q, want %q", j.Lane, want)
 		}
 		out = append(out, p)
 		complete(t, s, j, store.Batch{})
 	}
 	return out
+}
+
+// statusPayload is what receiptsOf's jobs carry.
+type statusPayload struct {
+	TurnID      string `json:"id"`
+	Status      string `json:"status"`
+	Timestamp   int64  `json:"timestamp"`
+	RecipientID string `json:"recipient_id"`
+}
+
+func statusLane(chat int64) string { return "status:" + strconv.FormatInt(chat, 10) }
+
+// receiptsOf asks for a delivered and a read status job per message read,
+// as the bridge does.
+func receiptsOf(channel string, chat int64, at time.Time) store.Receipts {
+	return store.Receipts{Channel: channel, ChatID: chat, At: at, Lane: statusLane(chat),
+		Jobs: func(read []store.ReadMessage) []store.NewJob {
+			var jobs []store.NewJob
+			for _, m := range read {
+				for _, st := range []string{"delivered", "read"} {
+					p, _ := json.Marshal(statusPayload{m.TurnID, st, m.ReadAt.Unix(), strconv.FormatInt(chat, 10)})
+					jobs = append(jobs, store.NewJob{Channel: channel, Kind: store.KindStatus, Lane: statusLane(chat), Payload: p})
+				}
+			}
+			return jobs
+		}}
 }
 
 func mustAtoi(t *testing.T, s string) int64 {
@@ -145,18 +171,18 @@ func testReceipts(t *testing.T, s store.Store) {
 	at := base.Add(time.Minute)
 	enqueueOne(t, s, job("chat:1"))
 	update := claimOne(t, s)
-	complete(t, s, update, store.Batch{Receipts: []store.Receipts{{Channel: ch, ChatID: 1, At: at}}})
-	var want []store.StatusPayload
+	complete(t, s, update, store.Batch{Receipts: []store.Receipts{receiptsOf(ch, 1, at)}})
+	var want []statusPayload
 	for _, id := range []string{"m1", "m2", "m3"} {
 		for _, status := range []string{"delivered", "read"} {
-			want = append(want, store.StatusPayload{TurnID: id, Status: status, Timestamp: at.Unix(), RecipientID: "1"})
+			want = append(want, statusPayload{TurnID: id, Status: status, Timestamp: at.Unix(), RecipientID: "1"})
 		}
 	}
 	if got := statusJobs(t, s, ch); !slices.Equal(got, want) {
 		t.Fatalf("status jobs:\n got %+v\nwant %+v", got, want)
 	}
 	// Once only.
-	_, err = s.Enqueue(t.Context(), store.Batch{Receipts: []store.Receipts{{Channel: ch, ChatID: 1, At: at}}})
+	_, err = s.Enqueue(t.Context(), store.Batch{Receipts: []store.Receipts{receiptsOf(ch, 1, at)}})
 	noErr(t, "Enqueue(receipts again)", err)
 	if got := statusJobs(t, s, ch); len(got) != 0 {
 		t.Fatalf("second receipts queued %+v", got)
@@ -165,7 +191,7 @@ func testReceipts(t *testing.T, s store.Store) {
 	_, err = s.Enqueue(t.Context(), store.Batch{Sent: []store.Sent{sent(1, "m4", time.Hour)}})
 	noErr(t, "Enqueue(sent m4)", err)
 	before := time.Now().Unix()
-	_, err = s.Enqueue(t.Context(), store.Batch{Receipts: []store.Receipts{{Channel: ch, ChatID: 1}}})
+	_, err = s.Enqueue(t.Context(), store.Batch{Receipts: []store.Receipts{receiptsOf(ch, 1, time.Time{})}})
 	noErr(t, "Enqueue(receipts m4)", err)
 	got := statusJobs(t, s, ch)
 	if len(got) != 2 || got[0].TurnID != "m4" || got[0].Status != "delivered" || got[1].Status != "read" ||
@@ -173,12 +199,12 @@ func testReceipts(t *testing.T, s store.Store) {
 		t.Fatalf("receipts of m4: %+v", got)
 	}
 	// Other chats and channels were untouched.
-	_, err = s.Enqueue(t.Context(), store.Batch{Receipts: []store.Receipts{{Channel: ch, ChatID: 2, At: at}}})
+	_, err = s.Enqueue(t.Context(), store.Batch{Receipts: []store.Receipts{receiptsOf(ch, 2, at)}})
 	noErr(t, "Enqueue(receipts chat 2)", err)
 	if got := statusJobs(t, s, ch); len(got) != 2 || got[0].TurnID != "other-chat" || got[0].RecipientID != "2" {
 		t.Fatalf("receipts of chat 2: %+v", got)
 	}
-	_, err = s.Enqueue(t.Context(), store.Batch{Receipts: []store.Receipts{{Channel: "chan-b", ChatID: 1, At: at}}})
+	_, err = s.Enqueue(t.Context(), store.Batch{Receipts: []store.Receipts{receiptsOf("chan-b", 1, at)}})
 	noErr(t, "Enqueue(receipts chan-b)", err)
 	if got := statusJobs(t, s, "chan-b"); len(got) != 2 || got[0].TurnID != "other-channel" {
 		t.Fatalf("receipts of chan-b: %+v", got)
@@ -196,7 +222,7 @@ func testReceiptsConcurrent(t *testing.T, s store.Store) {
 	errs := make(chan error, 8)
 	for range 8 {
 		wg.Go(func() {
-			_, err := s.Enqueue(t.Context(), store.Batch{Receipts: []store.Receipts{{Channel: ch, ChatID: 1}}})
+			_, err := s.Enqueue(t.Context(), store.Batch{Receipts: []store.Receipts{receiptsOf(ch, 1, time.Time{})}})
 			errs <- err
 		})
 	}

@@ -196,7 +196,7 @@ func testAdvance(t *testing.T, s store.Store) {
 func testKill(t *testing.T, s store.Store) {
 	ids := enqueue(t, s, job("chat:1"), job("chat:1"))
 	j := claimOne(t, s)
-	failed := store.NewJob{Channel: ch, Kind: store.KindStatus, Lane: store.StatusLane(1),
+	failed := store.NewJob{Channel: ch, Kind: store.KindStatus, Lane: statusLane(1),
 		Payload: []byte(`{"status":"failed"}`)}
 	noErr(t, "Kill", s.Kill(t.Context(), j, "403: blocked", store.Batch{
 		Jobs: []store.NewJob{failed},
@@ -210,7 +210,7 @@ func testKill(t *testing.T, s store.Store) {
 		t.Fatalf("Kill's batch map: %v", err)
 	}
 	status := claimOne(t, s, store.KindStatus)
-	if string(status.Payload) != `{"status":"failed"}` || status.Lane != store.StatusLane(1) {
+	if string(status.Payload) != `{"status":"failed"}` || status.Lane != statusLane(1) {
 		t.Fatalf("Kill's batch job: %+v", status)
 	}
 	equalIDs(t, "dead head does not block", claimIDs(t, s, 10), ids[1:])
