@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"maps"
 	"math/rand/v2"
 	"os"
 	"sync"
@@ -132,11 +133,49 @@ func (e *Engine) Notify() {
 	}
 }
 
+// pool is a set of workers with the kinds they claim. Each channel has at
+// most cap of the pool's jobs in hand, and channels take turns (after is
+// the last channel of the previous full claim), so one channel's backlog
+// never holds every worker while another waits.
+type pool struct {
+	kinds []store.Kind
+	size  int
+	cap   int
+
+	mu    sync.Mutex
+	held  map[string]int // jobs in hand per channel
+	total int
+	after string
+}
+
+// pools splits the registered kinds: each isolated kind gets its own pool,
+// the rest share the main one.
+func (e *Engine) pools() []*pool {
+	main := &pool{size: e.opt.Concurrency, cap: e.opt.ChannelWorkers}
+	out := []*pool{main}
+	for _, k := range e.kinds {
+		if n, ok := e.opt.Isolated[k]; ok && n > 0 {
+			out = append(out, &pool{kinds: []store.Kind{k}, size: n, cap: n})
+			continue
+		}
+		main.kinds = append(main.kinds, k)
+	}
+	if len(main.kinds) == 0 {
+		out = out[1:]
+	}
+	for _, p := range out {
+		if p.cap <= 0 || p.cap > p.size {
+			p.cap = p.size
+		}
+		p.held = map[string]int{}
+	}
+	return out
+}
+
 // Run claims and handles jobs until ctx is done, then waits for the jobs in
 // hand. Handlers get a context that outlives ctx by up to drain, so a
 // shutdown lets in-flight sends finish instead of cutting them mid-call.
 func (e *Engine) Run(ctx context.Context, drain time.Duration) error {
-	slots := make(chan struct{}, e.opt.Concurrency)
 	var wg sync.WaitGroup
 	jobCtx, cancelJobs := context.WithCancel(context.WithoutCancel(ctx))
 	defer cancelJobs()
@@ -144,12 +183,53 @@ func (e *Engine) Run(ctx context.Context, drain time.Duration) error {
 		time.AfterFunc(drain, cancelJobs)
 	})
 	defer stop()
+	pools := e.pools()
+	wakes := make([]chan struct{}, len(pools))
+	for i := range pools {
+		wakes[i] = make(chan struct{}, 1)
+	}
+	// One nudge wakes every pool.
+	var loops sync.WaitGroup
+	loops.Add(1)
+	go func() {
+		defer loops.Done()
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case <-e.wake:
+				for _, w := range wakes {
+					select {
+					case w <- struct{}{}:
+					default:
+					}
+				}
+			}
+		}
+	}()
+	for i, p := range pools {
+		loops.Add(1)
+		go func() {
+			defer loops.Done()
+			e.loop(ctx, jobCtx, p, wakes[i], &wg)
+		}()
+	}
+	loops.Wait()
+	wg.Wait()
+	return nil
+}
 
+// loop claims for one pool until ctx is done.
+func (e *Engine) loop(ctx, jobCtx context.Context, p *pool, wake chan struct{}, wg *sync.WaitGroup) {
 	ticker := time.NewTicker(e.opt.Poll)
 	defer ticker.Stop()
 	backoff := time.Duration(0)
 	for {
-		free := e.opt.Concurrency - len(slots)
+		p.mu.Lock()
+		free := p.size - p.total
+		held := maps.Clone(p.held)
+		after := p.after
+		p.mu.Unlock()
 		claimed := 0
 		if free > 0 && ctx.Err() == nil {
 			// A claim is not cancelled by shutdown: cut mid-statement it may
@@ -157,7 +237,8 @@ func (e *Engine) Run(ctx context.Context, drain time.Duration) error {
 			// The jobs it returns are handled within the drain like others.
 			cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
 			jobs, err := e.st.Claim(cctx, store.ClaimParams{
-				Worker: e.opt.Worker, Kinds: e.kinds, Limit: free, Lease: e.opt.Lease,
+				Worker: e.opt.Worker, Kinds: p.kinds, Limit: free, Lease: e.opt.Lease,
+				PerChannel: p.cap, Held: held, After: after,
 			})
 			cancel()
 			if err != nil && ctx.Err() == nil {
@@ -167,20 +248,47 @@ func (e *Engine) Run(ctx context.Context, drain time.Duration) error {
 				backoff = 0
 			}
 			claimed = len(jobs)
+			p.mu.Lock()
+			// Take turns: the next claim starts after the last channel served
+			// by a full one, and from the first channel after one that found
+			// less than it could take.
+			p.after = ""
 			for _, j := range jobs {
-				slots <- struct{}{}
+				p.held[j.Channel]++
+				p.total++
+				if claimed == free {
+					p.after = max(p.after, j.Channel)
+				}
+			}
+			p.mu.Unlock()
+			for _, j := range jobs {
 				wg.Add(1)
 				go func(j store.Job) {
-					defer func() { <-slots; wg.Done(); e.Notify() }()
+					defer func() {
+						p.mu.Lock()
+						if p.held[j.Channel]--; p.held[j.Channel] <= 0 {
+							delete(p.held, j.Channel)
+						}
+						p.total--
+						p.mu.Unlock()
+						wg.Done()
+						select {
+						case wake <- struct{}{}:
+						default:
+						}
+					}()
 					e.run(jobCtx, j)
 				}(j)
 			}
+		}
+		if after != "" && claimed < free && ctx.Err() == nil {
+			continue // the turn came round: the channels before after now
 		}
 		if claimed > 0 && claimed == free {
 			// Maybe more is due: claim again as soon as a slot frees.
 			select {
 			case <-ctx.Done():
-			case <-e.wake:
+			case <-wake:
 			case <-ticker.C:
 			}
 		} else {
@@ -191,14 +299,13 @@ func (e *Engine) Run(ctx context.Context, drain time.Duration) error {
 			t := time.NewTimer(wait)
 			select {
 			case <-ctx.Done():
-			case <-e.wake:
+			case <-wake:
 			case <-t.C:
 			}
 			t.Stop()
 		}
 		if ctx.Err() != nil {
-			wg.Wait()
-			return nil
+			return
 		}
 	}
 }

@@ -16,6 +16,12 @@ type claimSettings struct {
 	limit  int
 	lease  time.Duration
 	token  string // random prefix of this claim's tokens: a job's token is "<prefix>-<id>"
+
+	perChannel int      // cap of jobs per channel in the caller's hands
+	heldCh     []string // channels the caller holds jobs of
+	heldN      []int32  // how many, for each of heldCh
+	after      string   // only channels after this one
+	channels   int      // at most this many channels are looked at
 }
 
 func newClaimSettings(p ClaimParams) (claimSettings, error) {
@@ -29,6 +35,18 @@ func newClaimSettings(p ClaimParams) (claimSettings, error) {
 	for _, k := range p.Kinds {
 		c.kinds = append(c.kinds, string(k))
 	}
+	c.heldCh, c.heldN = []string{}, []int32{}
+	c.perChannel = p.PerChannel
+	if c.perChannel <= 0 || c.perChannel > c.limit {
+		c.perChannel = c.limit
+	}
+	for ch, n := range p.Held {
+		c.heldCh, c.heldN = append(c.heldCh, ch), append(c.heldN, int32(n))
+	}
+	c.after = p.After
+	// Channels whose jobs are all waiting (not due, leased, other kinds)
+	// use up a look without giving a job: look at more than the limit.
+	c.channels = max(4*c.limit, 32)
 	var b [16]byte
 	if _, err := rand.Read(b[:]); err != nil {
 		return c, fmt.Errorf("lease token: %w", err)
@@ -45,4 +63,14 @@ func sortJobs(jobs []Job) {
 		}
 		return cmp.Compare(a.ID, b.ID)
 	})
+}
+
+// room is how many more jobs of channel this claim may give.
+func (c claimSettings) room(channel string) int {
+	for i, ch := range c.heldCh {
+		if ch == channel {
+			return max(0, c.perChannel-int(c.heldN[i]))
+		}
+	}
+	return c.perChannel
 }

@@ -20,31 +20,50 @@ func (p *Postgres) Enqueue(ctx context.Context, b Batch) ([]int64, error) {
 	return op.ids, nil
 }
 
-// pgClaim leases the claimable jobs in one statement. A job is claimable when
-// it is pending, due, not leased (or its lease expired), and no other pending
-// job of its (channel, lane) is earlier or holds a live lease. SKIP LOCKED
-// passes over rows another claim is taking right now; the NOT EXISTS still
-// sees such a row as pending, so the rows behind it in its lane stay
-// unclaimable, and a lane never has two holders. Writers add jobs to a lane
-// under its advisory lock (see lockLanes), so a claim that sees a job of a
-// lane also sees every earlier one.
+// pgClaim leases the claimable jobs in one statement. A job is claimable
+// when it is pending, due, not leased (or its lease expired), and no other
+// pending job of its (channel, lane) is earlier or holds a live lease.
+// Writers add jobs to a lane under its advisory lock (see lockLanes), so a
+// claim that sees a job of a lane also sees every earlier one.
+//
+// Fairness: the channels that have pending jobs are found by a loose index
+// scan (one index probe each, from $7 on, at most $8 of them); each gives at
+// most its room ($9 minus what the caller holds) of its claimable jobs,
+// walked in its own (priority, id) order; the claim takes those by
+// priority, then round (each channel's first before any channel's second),
+// then id. So a channel's backlog costs other channels nothing to look past.
+// Rows are not locked while chosen: the UPDATE re-checks that a row is
+// still pending and unleased, so when two claims choose the same row the
+// second skips it once the first commits.
 const pgClaim = `
-WITH c AS (
-	SELECT j.id FROM jobs j
-	WHERE j.state = 'pending'
-	  AND j.next_attempt_at <= $1
-	  AND (j.lease_until IS NULL OR j.lease_until <= $1)
-	  AND (cardinality($2::text[]) = 0 OR j.kind = ANY($2::text[]))
-	  AND NOT EXISTS (
-		SELECT 1 FROM jobs e
-		WHERE e.channel = j.channel AND e.lane = j.lane AND e.state = 'pending' AND e.id < j.id)
-	  AND NOT EXISTS (
-		SELECT 1 FROM jobs e
-		WHERE e.channel = j.channel AND e.lane = j.lane AND e.state = 'pending'
-		  AND e.lease_until IS NOT NULL AND e.lease_until > $1 AND e.id <> j.id)
-	ORDER BY j.priority, j.id
+WITH RECURSIVE chans(channel) AS (
+	(SELECT channel FROM jobs WHERE state = 'pending' AND channel > $7 ORDER BY channel LIMIT 1)
+	UNION ALL
+	SELECT (SELECT j.channel FROM jobs j WHERE j.state = 'pending' AND j.channel > c.channel ORDER BY j.channel LIMIT 1)
+	FROM chans c WHERE c.channel IS NOT NULL
+), held AS (
+	SELECT * FROM unnest($10::text[], $11::int4[]) AS h(channel, n)
+), pick AS (
+	SELECT k.id FROM (SELECT channel FROM chans WHERE channel IS NOT NULL LIMIT $8) c
+	CROSS JOIN LATERAL (
+		SELECT j.id, j.priority, row_number() OVER (ORDER BY j.priority, j.id) AS round
+		FROM jobs j
+		WHERE j.channel = c.channel AND j.state = 'pending'
+		  AND j.next_attempt_at <= $1
+		  AND (j.lease_until IS NULL OR j.lease_until <= $1)
+		  AND (cardinality($2::text[]) = 0 OR j.kind = ANY($2::text[]))
+		  AND NOT EXISTS (
+			SELECT 1 FROM jobs e
+			WHERE e.channel = j.channel AND e.lane = j.lane AND e.state = 'pending' AND e.id < j.id)
+		  AND NOT EXISTS (
+			SELECT 1 FROM jobs e
+			WHERE e.channel = j.channel AND e.lane = j.lane AND e.state = 'pending'
+			  AND e.lease_until IS NOT NULL AND e.lease_until > $1 AND e.id <> j.id)
+		ORDER BY j.priority, j.id
+		LIMIT greatest(0, $9 - coalesce((SELECT n FROM held WHERE held.channel = c.channel), 0))
+	) k
+	ORDER BY k.priority, k.round, k.id
 	LIMIT $3
-	FOR UPDATE OF j SKIP LOCKED
 )
 UPDATE jobs SET
 	attempts = jobs.attempts + 1,
@@ -52,7 +71,8 @@ UPDATE jobs SET
 	leased_by = $5,
 	lease_until = $6,
 	updated_at = $1
-FROM c WHERE jobs.id = c.id
+FROM pick WHERE jobs.id = pick.id
+	AND jobs.state = 'pending' AND (jobs.lease_until IS NULL OR jobs.lease_until <= $1)
 RETURNING jobs.id, jobs.channel, jobs.kind, jobs.lane, coalesce(jobs.dedup_key, ''), jobs.priority,
 	jobs.payload, jobs.progress, jobs.attempts, jobs.created_at, jobs.last_error, jobs.lease_token`
 
@@ -63,7 +83,8 @@ func (p *Postgres) Claim(ctx context.Context, cp ClaimParams) ([]Job, error) {
 		return nil, fmt.Errorf("store: claim: %w", err)
 	}
 	t := now()
-	rows, err := p.pool.Query(ctx, pgClaim, t, c.kinds, c.limit, c.token, c.worker, t.Add(c.lease))
+	rows, err := p.pool.Query(ctx, pgClaim, t, c.kinds, c.limit, c.token, c.worker, t.Add(c.lease),
+		c.after, c.channels, c.perChannel, c.heldCh, c.heldN)
 	if err != nil {
 		return nil, fmt.Errorf("store: claim: %w", err)
 	}

@@ -1,38 +1,55 @@
 package store
 
 import (
+	"cmp"
 	"context"
 	"database/sql"
 	"encoding/json"
+	"errors"
 	"fmt"
+	"slices"
 	"time"
 )
 
-// sqliteClaim leases the claimable jobs in one statement; see pgClaim for
-// the rules. Writes are serialised, so the statement sees every committed
-// job and no other claim runs meanwhile.
-const sqliteClaim = `
+// sqliteChannels lists, by a loose index scan, the channels that have
+// pending jobs after :after, at most :max of them.
+const sqliteChannels = `
+WITH RECURSIVE chans(channel) AS (
+	SELECT (SELECT channel FROM jobs WHERE state = 'pending' AND channel > :after ORDER BY channel LIMIT 1)
+	UNION ALL
+	SELECT (SELECT j.channel FROM jobs j WHERE j.state = 'pending' AND j.channel > c.channel ORDER BY j.channel LIMIT 1)
+	FROM chans c WHERE c.channel IS NOT NULL
+)
+SELECT channel FROM chans WHERE channel IS NOT NULL LIMIT :max`
+
+// sqliteClaimable lists the claimable jobs of one channel, in its (priority,
+// id) order; see pgClaim for the rules. Writes are serialised, so this sees
+// every committed job and no other claim runs meanwhile.
+const sqliteClaimable = `
+SELECT j.id, j.priority FROM jobs j
+WHERE j.channel = :channel AND j.state = 'pending'
+  AND j.next_attempt_at <= :now
+  AND (j.lease_until IS NULL OR j.lease_until <= :now)
+  AND (json_array_length(:kinds) = 0 OR j.kind IN (SELECT value FROM json_each(:kinds)))
+  AND NOT EXISTS (
+	SELECT 1 FROM jobs e
+	WHERE e.channel = j.channel AND e.lane = j.lane AND e.state = 'pending' AND e.id < j.id)
+  AND NOT EXISTS (
+	SELECT 1 FROM jobs e
+	WHERE e.channel = j.channel AND e.lane = j.lane AND e.state = 'pending'
+	  AND e.lease_until IS NOT NULL AND e.lease_until > :now AND e.id <> j.id)
+ORDER BY j.priority, j.id
+LIMIT :limit`
+
+// sqliteLease leases one chosen job.
+const sqliteLease = `
 UPDATE jobs SET
 	attempts = attempts + 1,
 	lease_token = :token || '-' || id,
 	leased_by = :worker,
 	lease_until = :until,
 	updated_at = :now
-WHERE id IN (
-	SELECT j.id FROM jobs j
-	WHERE j.state = 'pending'
-	  AND j.next_attempt_at <= :now
-	  AND (j.lease_until IS NULL OR j.lease_until <= :now)
-	  AND (json_array_length(:kinds) = 0 OR j.kind IN (SELECT value FROM json_each(:kinds)))
-	  AND NOT EXISTS (
-		SELECT 1 FROM jobs e
-		WHERE e.channel = j.channel AND e.lane = j.lane AND e.state = 'pending' AND e.id < j.id)
-	  AND NOT EXISTS (
-		SELECT 1 FROM jobs e
-		WHERE e.channel = j.channel AND e.lane = j.lane AND e.state = 'pending'
-		  AND e.lease_until IS NOT NULL AND e.lease_until > :now AND e.id <> j.id)
-	ORDER BY j.priority, j.id
-	LIMIT :limit)
+WHERE id = :id
 RETURNING id, channel, kind, lane, coalesce(dedup_key, ''), priority, payload, progress, attempts,
 	created_at, last_error, lease_token`
 
@@ -61,25 +78,24 @@ func (s *SQLite) Claim(ctx context.Context, cp ClaimParams) ([]Job, error) {
 	t := now()
 	var jobs []Job
 	err = s.write(ctx, func(tx *sql.Tx) error {
-		rows, err := tx.QueryContext(ctx, sqliteClaim,
-			sql.Named("token", c.token), sql.Named("worker", c.worker),
-			sql.Named("until", micros(t.Add(c.lease))), sql.Named("now", micros(t)),
-			sql.Named("kinds", string(kinds)), sql.Named("limit", c.limit))
+		picked, err := sqlitePick(ctx, tx, c, string(kinds), t)
 		if err != nil {
 			return err
 		}
-		defer rows.Close()
-		for rows.Next() {
+		for _, id := range picked {
 			var j Job
 			var created int64
-			if err := rows.Scan(&j.ID, &j.Channel, &j.Kind, &j.Lane, &j.DedupKey, &j.Priority,
-				&j.Payload, &j.Progress, &j.Attempts, &created, &j.LastError, &j.Token); err != nil {
+			if err := tx.QueryRowContext(ctx, sqliteLease,
+				sql.Named("token", c.token), sql.Named("worker", c.worker),
+				sql.Named("until", micros(t.Add(c.lease))), sql.Named("now", micros(t)), sql.Named("id", id)).
+				Scan(&j.ID, &j.Channel, &j.Kind, &j.Lane, &j.DedupKey, &j.Priority,
+					&j.Payload, &j.Progress, &j.Attempts, &created, &j.LastError, &j.Token); err != nil {
 				return err
 			}
 			j.CreatedAt = fromMicros(created)
 			jobs = append(jobs, j)
 		}
-		return rows.Err()
+		return nil
 	})
 	if err != nil {
 		return nil, fmt.Errorf("store: claim: %w", err)
@@ -227,4 +243,62 @@ func (s *SQLite) exec(ctx context.Context, query string, args ...any) (int64, er
 		return 0, err
 	}
 	return res.RowsAffected()
+}
+
+// sqlitePick chooses the jobs a claim takes, as pgClaim does: each channel
+// (in turn from c.after) gives at most its room, and the claim takes them
+// by priority, then round, then id.
+func sqlitePick(ctx context.Context, tx *sql.Tx, c claimSettings, kinds string, t time.Time) ([]int64, error) {
+	chans, err := tx.QueryContext(ctx, sqliteChannels, sql.Named("after", c.after), sql.Named("max", c.channels))
+	if err != nil {
+		return nil, err
+	}
+	var channels []string
+	for chans.Next() {
+		var ch string
+		if err := chans.Scan(&ch); err != nil {
+			chans.Close()
+			return nil, err
+		}
+		channels = append(channels, ch)
+	}
+	if err := errors.Join(chans.Err(), chans.Close()); err != nil {
+		return nil, err
+	}
+	type cand struct {
+		id       int64
+		priority int
+		round    int
+	}
+	var cands []cand
+	for _, ch := range channels {
+		room := c.room(ch)
+		if room == 0 {
+			continue
+		}
+		rows, err := tx.QueryContext(ctx, sqliteClaimable, sql.Named("channel", ch), sql.Named("now", micros(t)),
+			sql.Named("kinds", kinds), sql.Named("limit", room))
+		if err != nil {
+			return nil, err
+		}
+		for round := 1; rows.Next(); round++ {
+			x := cand{round: round}
+			if err := rows.Scan(&x.id, &x.priority); err != nil {
+				rows.Close()
+				return nil, err
+			}
+			cands = append(cands, x)
+		}
+		if err := errors.Join(rows.Err(), rows.Close()); err != nil {
+			return nil, err
+		}
+	}
+	slices.SortFunc(cands, func(a, b cand) int {
+		return cmp.Or(cmp.Compare(a.priority, b.priority), cmp.Compare(a.round, b.round), cmp.Compare(a.id, b.id))
+	})
+	ids := make([]int64, 0, min(len(cands), c.limit))
+	for _, x := range cands[:min(len(cands), c.limit)] {
+		ids = append(ids, x.id)
+	}
+	return ids, nil
 }

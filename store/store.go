@@ -116,6 +116,15 @@ type ClaimParams struct {
 	// Lease: the claim expires after this, and another worker may then take
 	// the job; <= 0 means DefaultLease.
 	Lease time.Duration
+	// PerChannel caps the jobs of one channel in the caller's hands: a
+	// claim gives a channel at most PerChannel minus Held[channel] jobs
+	// (<= 0: no cap). Channels share a claim in turns: each channel's
+	// first job before any channel's second, by Priority within a round.
+	PerChannel int
+	Held       map[string]int
+	// After, when set, makes the claim consider only channels after it in
+	// key order, so that successive claims go round all channels.
+	After string
 }
 
 // DefaultLease is the lease of a claim whose ClaimParams.Lease is not set.
