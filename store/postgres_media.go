@@ -3,43 +3,121 @@ package store
 import (
 	"context"
 	"fmt"
+	"io"
+
+	"github.com/jackc/pgx/v5"
 )
 
-// PutMedia stores a fetched file, replacing one with the same key.
-func (p *Postgres) PutMedia(ctx context.Context, m Media) error {
-	if _, err := p.pool.Exec(ctx, `
-		INSERT INTO media (channel, key, mime_type, filename, sha256, data, created_at)
-		VALUES ($1, $2, $3, $4, $5, $6, $7)
-		ON CONFLICT (channel, key) DO UPDATE SET mime_type = EXCLUDED.mime_type,
-			filename = EXCLUDED.filename, sha256 = EXCLUDED.sha256, data = EXCLUDED.data,
-			created_at = EXCLUDED.created_at`,
-		m.Channel, m.Key, m.MimeType, m.Filename, m.SHA256, payloadOf(m.Data), now()); err != nil {
-		return fmt.Errorf("store: put media %q: %w", m.Key, err)
-	}
-	return nil
+// pgMedia is the chunk storage of media in PostgreSQL.
+type pgMedia struct{ p *Postgres }
+
+// WriteMedia streams r into the store chunk by chunk (see MediaStore). Each
+// chunk is its own statement: a slow download holds no transaction open.
+func (p *Postgres) WriteMedia(ctx context.Context, m MediaMeta, r io.Reader) (MediaMeta, error) {
+	return writeMedia(ctx, pgMedia{p}, m, r)
 }
 
-// GetMedia returns a stored file, or ErrNotFound.
-func (p *Postgres) GetMedia(ctx context.Context, channel, key string) (Media, error) {
-	m := Media{Channel: channel, Key: key}
+// OpenMedia opens a stored file for reading chunk by chunk.
+func (p *Postgres) OpenMedia(ctx context.Context, channel, key string) (MediaMeta, io.ReadCloser, error) {
+	m := MediaMeta{Channel: channel, Key: key}
+	var state, reason string
 	err := p.pool.QueryRow(ctx, `
-		SELECT mime_type, filename, sha256, data FROM media WHERE channel = $1 AND key = $2`,
-		channel, key).Scan(&m.MimeType, &m.Filename, &m.SHA256, &m.Data)
+		SELECT mime_type, filename, sha256, size, state, reason FROM media WHERE channel = $1 AND key = $2`,
+		channel, key).Scan(&m.MimeType, &m.Filename, &m.SHA256, &m.Size, &state, &reason)
 	switch {
 	case noRows(err):
-		return Media{}, fmt.Errorf("store: get media %q: %w", key, ErrNotFound)
+		return m, nil, fmt.Errorf("store: open media %q: %w", key, ErrNotFound)
 	case err != nil:
-		return Media{}, fmt.Errorf("store: get media %q: %w", key, err)
+		return m, nil, fmt.Errorf("store: open media %q: %w", key, err)
+	case state == mediaFailed:
+		return m, nil, fmt.Errorf("store: open media %q: %w: %s", key, ErrMediaFailed, reason)
+	case state != mediaReady:
+		return m, nil, fmt.Errorf("store: open media %q (being written): %w", key, ErrNotFound)
 	}
-	return m, nil
+	return m, newChunkReader(ctx, pgMedia{p}, m), nil
+}
+
+// FailMedia records that the file will never come, unless it is stored.
+func (p *Postgres) FailMedia(ctx context.Context, channel, key, reason string) error {
+	err := pgx.BeginFunc(ctx, p.pool, func(tx pgx.Tx) error {
+		tag, err := tx.Exec(ctx, `
+			INSERT INTO media (channel, key, mime_type, filename, sha256, data, size, state, reason, created_at)
+			VALUES ($1, $2, '', '', '', '', 0, 'failed', $3, $4)
+			ON CONFLICT (channel, key) DO UPDATE SET state = 'failed', reason = EXCLUDED.reason,
+				size = 0, sha256 = ''
+			WHERE media.state <> 'ready'`,
+			channel, key, reason, now())
+		if err != nil || tag.RowsAffected() == 0 {
+			return err
+		}
+		_, err = tx.Exec(ctx, `DELETE FROM media_chunks WHERE channel = $1 AND key = $2`, channel, key)
+		return err
+	})
+	if err != nil {
+		return fmt.Errorf("store: fail media %q: %w", key, err)
+	}
+	return nil
 }
 
 // DeleteMedia forgets a stored file; deleting a missing one is not an error.
 func (p *Postgres) DeleteMedia(ctx context.Context, channel, key string) error {
-	if _, err := p.pool.Exec(ctx, `DELETE FROM media WHERE channel = $1 AND key = $2`, channel, key); err != nil {
+	err := pgx.BeginFunc(ctx, p.pool, func(tx pgx.Tx) error {
+		if _, err := tx.Exec(ctx, `DELETE FROM media_chunks WHERE channel = $1 AND key = $2`, channel, key); err != nil {
+			return err
+		}
+		_, err := tx.Exec(ctx, `DELETE FROM media WHERE channel = $1 AND key = $2`, channel, key)
+		return err
+	})
+	if err != nil {
 		return fmt.Errorf("store: delete media %q: %w", key, err)
 	}
 	return nil
+}
+
+func (d pgMedia) begin(ctx context.Context, m MediaMeta) error {
+	return pgx.BeginFunc(ctx, d.p.pool, func(tx pgx.Tx) error {
+		if _, err := tx.Exec(ctx, `
+			INSERT INTO media (channel, key, mime_type, filename, sha256, data, size, state, reason, created_at)
+			VALUES ($1, $2, $3, $4, '', '', 0, 'writing', '', $5)
+			ON CONFLICT (channel, key) DO UPDATE SET mime_type = EXCLUDED.mime_type,
+				filename = EXCLUDED.filename, sha256 = '', data = '', size = 0, state = 'writing',
+				reason = '', created_at = EXCLUDED.created_at`,
+			m.Channel, m.Key, m.MimeType, m.Filename, now()); err != nil {
+			return err
+		}
+		_, err := tx.Exec(ctx, `DELETE FROM media_chunks WHERE channel = $1 AND key = $2`, m.Channel, m.Key)
+		return err
+	})
+}
+
+func (d pgMedia) putChunk(ctx context.Context, channel, key string, seq int, data []byte) error {
+	_, err := d.p.pool.Exec(ctx, `INSERT INTO media_chunks (channel, key, seq, data) VALUES ($1, $2, $3, $4)`,
+		channel, key, seq, data)
+	return err
+}
+
+func (d pgMedia) finish(ctx context.Context, m MediaMeta) error {
+	_, err := d.p.pool.Exec(ctx, `
+		UPDATE media SET state = 'ready', size = $3, sha256 = $4 WHERE channel = $1 AND key = $2`,
+		m.Channel, m.Key, m.Size, m.SHA256)
+	return err
+}
+
+func (d pgMedia) chunk(ctx context.Context, channel, key string, seq int) ([]byte, bool, error) {
+	var data []byte
+	err := d.p.pool.QueryRow(ctx, `SELECT data FROM media_chunks WHERE channel = $1 AND key = $2 AND seq = $3`,
+		channel, key, seq).Scan(&data)
+	switch {
+	case noRows(err):
+		return nil, false, nil
+	case err != nil:
+		return nil, false, err
+	}
+	return data, true, nil
+}
+
+func (d pgMedia) DeleteMedia(ctx context.Context, channel, key string) error {
+	return d.p.DeleteMedia(ctx, channel, key)
 }
 
 // FileID returns Telegram's file_id for content with this SHA-256.

@@ -5,43 +5,135 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"io"
 )
 
-// PutMedia stores a fetched file, replacing one with the same key.
-func (s *SQLite) PutMedia(ctx context.Context, m Media) error {
-	if _, err := s.w.ExecContext(ctx, `
-		INSERT INTO media (channel, key, mime_type, filename, sha256, data, created_at)
-		VALUES (?, ?, ?, ?, ?, ?, ?)
-		ON CONFLICT (channel, key) DO UPDATE SET mime_type = excluded.mime_type,
-			filename = excluded.filename, sha256 = excluded.sha256, data = excluded.data,
-			created_at = excluded.created_at`,
-		m.Channel, m.Key, m.MimeType, m.Filename, m.SHA256, payloadOf(m.Data), micros(now())); err != nil {
-		return fmt.Errorf("store: put media %q: %w", m.Key, err)
-	}
-	return nil
+// liteMedia is the chunk storage of media in SQLite.
+type liteMedia struct{ s *SQLite }
+
+// WriteMedia streams r into the store chunk by chunk (see MediaStore). Each
+// chunk is its own short write, so a slow download never holds the one
+// writer connection while it waits for the network.
+func (s *SQLite) WriteMedia(ctx context.Context, m MediaMeta, r io.Reader) (MediaMeta, error) {
+	return writeMedia(ctx, liteMedia{s}, m, r)
 }
 
-// GetMedia returns a stored file, or ErrNotFound.
-func (s *SQLite) GetMedia(ctx context.Context, channel, key string) (Media, error) {
-	m := Media{Channel: channel, Key: key}
+// OpenMedia opens a stored file for reading chunk by chunk.
+func (s *SQLite) OpenMedia(ctx context.Context, channel, key string) (MediaMeta, io.ReadCloser, error) {
+	m := MediaMeta{Channel: channel, Key: key}
+	var state, reason string
 	err := s.r.QueryRowContext(ctx, `
-		SELECT mime_type, filename, sha256, data FROM media WHERE channel = ? AND key = ?`,
-		channel, key).Scan(&m.MimeType, &m.Filename, &m.SHA256, &m.Data)
+		SELECT mime_type, filename, sha256, size, state, reason FROM media WHERE channel = ? AND key = ?`,
+		channel, key).Scan(&m.MimeType, &m.Filename, &m.SHA256, &m.Size, &state, &reason)
 	switch {
 	case errors.Is(err, sql.ErrNoRows):
-		return Media{}, fmt.Errorf("store: get media %q: %w", key, ErrNotFound)
+		return m, nil, fmt.Errorf("store: open media %q: %w", key, ErrNotFound)
 	case err != nil:
-		return Media{}, fmt.Errorf("store: get media %q: %w", key, err)
+		return m, nil, fmt.Errorf("store: open media %q: %w", key, err)
+	case state == mediaFailed:
+		return m, nil, fmt.Errorf("store: open media %q: %w: %s", key, ErrMediaFailed, reason)
+	case state != mediaReady:
+		return m, nil, fmt.Errorf("store: open media %q (being written): %w", key, ErrNotFound)
 	}
-	return m, nil
+	return m, newChunkReader(ctx, liteMedia{s}, m), nil
+}
+
+// FailMedia records that the file will never come, unless it is stored.
+func (s *SQLite) FailMedia(ctx context.Context, channel, key, reason string) error {
+	err := s.liteTx(ctx, func(tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx, `
+			INSERT INTO media (channel, key, mime_type, filename, sha256, data, size, state, reason, created_at)
+			VALUES (?, ?, '', '', '', x'', 0, 'failed', ?, ?)
+			ON CONFLICT (channel, key) DO UPDATE SET state = 'failed', reason = excluded.reason,
+				size = 0, sha256 = ''
+			WHERE media.state <> 'ready'`,
+			channel, key, reason, micros(now()))
+		if err != nil {
+			return err
+		}
+		if n, _ := res.RowsAffected(); n == 0 {
+			return nil
+		}
+		_, err = tx.ExecContext(ctx, `DELETE FROM media_chunks WHERE channel = ? AND key = ?`, channel, key)
+		return err
+	})
+	if err != nil {
+		return fmt.Errorf("store: fail media %q: %w", key, err)
+	}
+	return nil
 }
 
 // DeleteMedia forgets a stored file; deleting a missing one is not an error.
 func (s *SQLite) DeleteMedia(ctx context.Context, channel, key string) error {
-	if _, err := s.w.ExecContext(ctx, `DELETE FROM media WHERE channel = ? AND key = ?`, channel, key); err != nil {
+	err := s.liteTx(ctx, func(tx *sql.Tx) error {
+		if _, err := tx.ExecContext(ctx, `DELETE FROM media_chunks WHERE channel = ? AND key = ?`, channel, key); err != nil {
+			return err
+		}
+		_, err := tx.ExecContext(ctx, `DELETE FROM media WHERE channel = ? AND key = ?`, channel, key)
+		return err
+	})
+	if err != nil {
 		return fmt.Errorf("store: delete media %q: %w", key, err)
 	}
 	return nil
+}
+
+// liteTx runs fn in a transaction of the writer connection.
+func (s *SQLite) liteTx(ctx context.Context, fn func(tx *sql.Tx) error) error {
+	tx, err := s.w.BeginTx(ctx, nil)
+	if err != nil {
+		return err
+	}
+	if err := fn(tx); err != nil {
+		return errors.Join(err, ignoreDone(tx.Rollback()))
+	}
+	return tx.Commit()
+}
+
+func (d liteMedia) begin(ctx context.Context, m MediaMeta) error {
+	return d.s.liteTx(ctx, func(tx *sql.Tx) error {
+		if _, err := tx.ExecContext(ctx, `
+			INSERT INTO media (channel, key, mime_type, filename, sha256, data, size, state, reason, created_at)
+			VALUES (?, ?, ?, ?, '', x'', 0, 'writing', '', ?)
+			ON CONFLICT (channel, key) DO UPDATE SET mime_type = excluded.mime_type,
+				filename = excluded.filename, sha256 = '', data = x'', size = 0, state = 'writing',
+				reason = '', created_at = excluded.created_at`,
+			m.Channel, m.Key, m.MimeType, m.Filename, micros(now())); err != nil {
+			return err
+		}
+		_, err := tx.ExecContext(ctx, `DELETE FROM media_chunks WHERE channel = ? AND key = ?`, m.Channel, m.Key)
+		return err
+	})
+}
+
+func (d liteMedia) putChunk(ctx context.Context, channel, key string, seq int, data []byte) error {
+	_, err := d.s.w.ExecContext(ctx, `INSERT INTO media_chunks (channel, key, seq, data) VALUES (?, ?, ?, ?)`,
+		channel, key, seq, data)
+	return err
+}
+
+func (d liteMedia) finish(ctx context.Context, m MediaMeta) error {
+	_, err := d.s.w.ExecContext(ctx, `
+		UPDATE media SET state = 'ready', size = ?, sha256 = ? WHERE channel = ? AND key = ?`,
+		m.Size, m.SHA256, m.Channel, m.Key)
+	return err
+}
+
+func (d liteMedia) chunk(ctx context.Context, channel, key string, seq int) ([]byte, bool, error) {
+	var data []byte
+	err := d.s.r.QueryRowContext(ctx, `SELECT data FROM media_chunks WHERE channel = ? AND key = ? AND seq = ?`,
+		channel, key, seq).Scan(&data)
+	switch {
+	case errors.Is(err, sql.ErrNoRows):
+		return nil, false, nil
+	case err != nil:
+		return nil, false, err
+	}
+	return data, true, nil
+}
+
+func (d liteMedia) DeleteMedia(ctx context.Context, channel, key string) error {
+	return d.s.DeleteMedia(ctx, channel, key)
 }
 
 // FileID returns Telegram's file_id for content with this SHA-256.

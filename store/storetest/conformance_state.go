@@ -1,8 +1,6 @@
 package storetest
 
 import (
-	"bytes"
-	"crypto/rand"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -122,41 +120,10 @@ func testUseCallbackConcurrent(t *testing.T, s store.Store) {
 	}
 }
 
+// testMedia runs the media cases (conformance_media.go) in order on s.
 func testMedia(t *testing.T, s store.Store) {
-	data := make([]byte, 256<<10)
-	if _, err := rand.Read(data); err != nil {
-		t.Fatal(err)
-	}
-	m := store.Media{Channel: ch, Key: "k1", MimeType: "image/jpeg", Filename: "a.jpg", SHA256: "ab12", Data: data}
-	_, err := s.GetMedia(t.Context(), ch, "k1")
-	isErr(t, "GetMedia(missing)", err, store.ErrNotFound)
-	noErr(t, "PutMedia", s.PutMedia(t.Context(), m))
-	got, err := s.GetMedia(t.Context(), ch, "k1")
-	noErr(t, "GetMedia", err)
-	if got.Channel != ch || got.Key != "k1" || got.MimeType != m.MimeType || got.Filename != m.Filename ||
-		got.SHA256 != m.SHA256 || !bytes.Equal(got.Data, data) {
-		t.Fatalf("GetMedia = %s/%s %s %s %s (%d bytes), not what was put", got.Channel, got.Key,
-			got.MimeType, got.Filename, got.SHA256, len(got.Data))
-	}
-	_, err = s.GetMedia(t.Context(), "chan-b", "k1")
-	isErr(t, "GetMedia(other channel)", err, store.ErrNotFound)
-	// Replacing.
-	m2 := store.Media{Channel: ch, Key: "k1", MimeType: "text/plain", Filename: "b.txt", SHA256: "cd34", Data: []byte("hi")}
-	noErr(t, "PutMedia(replace)", s.PutMedia(t.Context(), m2))
-	if got, err := s.GetMedia(t.Context(), ch, "k1"); err != nil || string(got.Data) != "hi" || got.Filename != "b.txt" {
-		t.Fatalf("GetMedia after replace = %+v, %v", got, err)
-	}
-	// Empty files are files.
-	noErr(t, "PutMedia(empty)", s.PutMedia(t.Context(), store.Media{Channel: ch, Key: "empty"}))
-	if got, err := s.GetMedia(t.Context(), ch, "empty"); err != nil || len(got.Data) != 0 {
-		t.Fatalf("GetMedia(empty) = %+v, %v", got, err)
-	}
-	noErr(t, "DeleteMedia", s.DeleteMedia(t.Context(), ch, "k1"))
-	_, err = s.GetMedia(t.Context(), ch, "k1")
-	isErr(t, "GetMedia(deleted)", err, store.ErrNotFound)
-	noErr(t, "DeleteMedia(missing)", s.DeleteMedia(t.Context(), ch, "k1"))
-	if _, err := s.GetMedia(t.Context(), ch, "empty"); err != nil {
-		t.Fatalf("DeleteMedia removed another key: %v", err)
+	for _, c := range mediaCases {
+		t.Run(c.name, func(t *testing.T) { c.fn(t, s) })
 	}
 }
 
