@@ -32,9 +32,9 @@ func (p *Postgres) Enqueue(ctx context.Context, b Batch) ([]int64, error) {
 // walked in its own (priority, id) order; the claim takes those by
 // priority, then round (each channel's first before any channel's second),
 // then id. So a channel's backlog costs other channels nothing to look past.
-// Rows are not locked while chosen: the UPDATE re-checks that a row is
-// still pending and unleased, so when two claims choose the same row the
-// second skips it once the first commits.
+// Only the rows chosen are locked, SKIP LOCKED, so concurrent claims never
+// wait on each other; the UPDATE re-checks that a row is still pending and
+// unleased, so a row another claim leased meanwhile is passed over.
 const pgClaim = `
 WITH RECURSIVE chans(channel) AS (
 	(SELECT channel FROM jobs WHERE state = 'pending' AND channel > $7 ORDER BY channel LIMIT 1)
@@ -64,6 +64,8 @@ WITH RECURSIVE chans(channel) AS (
 	) k
 	ORDER BY k.priority, k.round, k.id
 	LIMIT $3
+), locked AS (
+	SELECT j.id FROM jobs j JOIN pick USING (id) ORDER BY j.id FOR UPDATE OF j SKIP LOCKED
 )
 UPDATE jobs SET
 	attempts = jobs.attempts + 1,
@@ -71,7 +73,7 @@ UPDATE jobs SET
 	leased_by = $5,
 	lease_until = $6,
 	updated_at = $1
-FROM pick WHERE jobs.id = pick.id
+FROM locked WHERE jobs.id = locked.id
 	AND jobs.state = 'pending' AND (jobs.lease_until IS NULL OR jobs.lease_until <= $1)
 RETURNING jobs.id, jobs.channel, jobs.kind, jobs.lane, coalesce(jobs.dedup_key, ''), jobs.priority,
 	jobs.payload, jobs.progress, jobs.attempts, jobs.created_at, jobs.last_error, jobs.lease_token`

@@ -28,9 +28,11 @@ func testListJobs(t *testing.T, s store.Store) {
 		job("c"),
 		delayed,
 	)
-	jobs := claim(t, s, store.ClaimParams{Limit: 2})
-	complete(t, s, jobs[0], store.Batch{})                                        // ids[0] done
-	noErr(t, "Kill", s.Kill(t.Context(), jobs[1], "no such chat", store.Batch{})) // ids[1] dead
+	// One at a time: a claim of two would take one job of each channel.
+	first, second := claimOne(t, s), claimOne(t, s)
+	equalIDs(t, "claimed", []int64{first.ID, second.ID}, ids[:2])
+	complete(t, s, first, store.Batch{})                                        // ids[0] done
+	noErr(t, "Kill", s.Kill(t.Context(), second, "no such chat", store.Batch{})) // ids[1] dead
 
 	list := func(f store.JobFilter) []int64 {
 		t.Helper()
@@ -74,9 +76,11 @@ func testQueueStats(t *testing.T, s store.Store) {
 		job("c"),
 		store.NewJob{Channel: "chan-b", Kind: store.KindUpdate, Lane: "a"},
 	)
-	jobs := claim(t, s, store.ClaimParams{Limit: 2})
-	complete(t, s, jobs[0], store.Batch{})
-	noErr(t, "Kill", s.Kill(t.Context(), jobs[1], "x", store.Batch{}))
+	// One at a time: a claim of two would take one job of each channel.
+	first, second := claimOne(t, s), claimOne(t, s)
+	equalIDs(t, "claimed", []int64{first.ID, second.ID}, ids[:2])
+	complete(t, s, first, store.Batch{})
+	noErr(t, "Kill", s.Kill(t.Context(), second, "x", store.Batch{}))
 	stats, err := s.QueueStats(t.Context())
 	noErr(t, "QueueStats", err)
 	type key struct {
