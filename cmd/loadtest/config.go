@@ -14,7 +14,7 @@ import (
 // allScenarios in the order a run takes them.
 var allScenarios = []string{
 	"ceiling", "inbound-flood", "inbound-rate", "polling-rate", "polling-flood",
-	"outbound-flood", "broadcast", "buttons",
+	"outbound-flood", "broadcast", "buttons", "noisy-neighbour", "large-media",
 }
 
 type config struct {
@@ -36,6 +36,17 @@ type config struct {
 	buttonsFor  time.Duration
 	workers     int
 	idlePerHost int
+	// noisy-neighbour
+	noisyCount int
+	noisyHangs int
+	noisyLimit time.Duration
+	// large-media
+	mediaDocs  int
+	mediaMB    int
+	mediaLimit time.Duration
+	// the engine's per-channel cap and media pool
+	channelWorkers int
+	mediaWorkers   int
 	inprocess   bool
 	quick       bool
 	jsonOut     string
@@ -66,9 +77,17 @@ func parseConfig(args []string, stderr io.Writer) (*config, error) {
 	fs.IntVar(&c.buttonChats, "button-chats", 100, "buttons: chats doing round trips at once")
 	fs.DurationVar(&c.buttonsFor, "buttons-duration", 10*time.Second, "buttons: how long")
 	fs.IntVar(&c.workers, "workers", 32, "delivery engine concurrency (WORKERS; production default 32)")
+	fs.IntVar(&c.channelWorkers, "channel-workers", 0, "delivery engine: most jobs one channel has in hand at once (delivery.Options.ChannelWorkers; 0: the engine's default)")
+	fs.IntVar(&c.mediaWorkers, "media-workers", 8, "delivery engine: a pool of its own of this size for media fetches (delivery.Options.Isolated[fetch]; 0: fetches share the workers)")
+	fs.IntVar(&c.noisyCount, "noisy-broadcast", 20000, "noisy-neighbour: channel A's broadcast, messages (one per chat), sent at -broadcast-rate")
+	fs.IntVar(&c.noisyHangs, "noisy-hangs", 40, "noisy-neighbour: channel A's documents whose media link hangs")
+	fs.DurationVar(&c.noisyLimit, "noisy-limit", 2*time.Minute, "noisy-neighbour: channel B's conversation lasts until A's broadcast has drained or this long")
+	fs.IntVar(&c.mediaDocs, "media-docs", 6, "large-media: documents posted at once")
+	fs.IntVar(&c.mediaMB, "media-mb", 45, "large-media: size of each document in MiB (Telegram's upload limit is 50)")
+	fs.DurationVar(&c.mediaLimit, "media-limit", 3*time.Minute, "large-media: longest wait for every document to reach Telegram")
 	fs.IntVar(&c.idlePerHost, "http-idle-per-host", 0, "give the service an HTTP client keeping this many idle connections per host (0: the service's own default client, as in production)")
 	fs.BoolVar(&c.inprocess, "inprocess", false, "run the fakes and load generator in this process (CPU and memory figures then include them)")
-	fs.BoolVar(&c.quick, "quick", false, "short run for a smoke test: 5 s at each rate, 3 s floods, 2,000-message broadcast")
+	fs.BoolVar(&c.quick, "quick", false, "short run for a smoke test: 5 s at each rate, 3 s floods, 2,000-message broadcast, noisy-neighbour 3,000 within 1m")
 	fs.StringVar(&c.jsonOut, "json", "", "also write every figure to this file as JSON")
 	fs.StringVar(&c.cpuProfile, "cpuprofile", "", "write a CPU profile of the service per scenario to <value>-<store>-<scenario>.cpu.pprof")
 	fs.StringVar(&c.memProfile, "memprofile", "", "write a heap profile of the service at the end of each scenario to <value>-<store>-<scenario>.heap.pprof")
@@ -122,6 +141,8 @@ func parseConfig(args []string, stderr io.Writer) (*config, error) {
 		quick("flood", func() { c.flood = 3 * time.Second })
 		quick("broadcast", func() { c.broadcast = 2000 })
 		quick("buttons-duration", func() { c.buttonsFor = 3 * time.Second })
+		quick("noisy-broadcast", func() { c.noisyCount = 3000 })
+		quick("noisy-limit", func() { c.noisyLimit = time.Minute })
 	}
 	switch {
 	case c.rate <= 0 || c.bcastRate <= 0:
@@ -134,6 +155,14 @@ func parseConfig(args []string, stderr io.Writer) (*config, error) {
 		return nil, errors.New("durations are capped at an hour")
 	case c.broadcast > 1_000_000 || c.rate*c.duration.Seconds() > 10_000_000:
 		return nil, errors.New("at most 1,000,000 broadcast messages and 10,000,000 updates per run")
+	case c.noisyCount <= 0 || c.noisyCount > 1_000_000 || c.noisyHangs < 0 || c.noisyHangs > 1000:
+		return nil, errors.New("-noisy-broadcast must be 1 to 1,000,000 and -noisy-hangs 0 to 1,000")
+	case c.noisyLimit <= 0 || c.noisyLimit > 30*time.Minute || c.mediaLimit <= 0 || c.mediaLimit > 30*time.Minute:
+		return nil, errors.New("-noisy-limit and -media-limit must be positive, at most 30m")
+	case c.mediaDocs <= 0 || c.mediaDocs > 20 || c.mediaMB <= 0 || c.mediaMB > 50:
+		return nil, errors.New("-media-docs must be 1 to 20 and -media-mb 1 to 50")
+	case c.channelWorkers < 0 || c.mediaWorkers < 0:
+		return nil, errors.New("-channel-workers and -media-workers must not be negative")
 	}
 	return c, nil
 }

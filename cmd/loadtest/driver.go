@@ -62,25 +62,37 @@ type poster struct {
 	service string
 }
 
-// telegram posts an update to the Telegram webhook with the secret token.
+// telegram posts an update to the first channel's Telegram webhook.
 func (p *poster) telegram(ctx context.Context, body []byte) (int, error) {
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, p.service+"/channels/"+numberID+"/telegram", bytes.NewReader(body))
+	return p.telegramTo(ctx, loadChannels[0], body)
+}
+
+// turn posts a journey message to the first channel's Turn webhook.
+func (p *poster) turn(ctx context.Context, body []byte) (int, error) {
+	return p.turnTo(ctx, loadChannels[0], body)
+}
+
+// telegramTo posts an update to channel k's Telegram webhook with its
+// secret token.
+func (p *poster) telegramTo(ctx context.Context, k channelKeys, body []byte) (int, error) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, p.service+"/channels/"+k.key+"/telegram", bytes.NewReader(body))
 	if err != nil {
 		return 0, err
 	}
 	req.Header.Set("Content-Type", "application/json")
-	req.Header.Set(bot.SecretHeader, webhookKey)
+	req.Header.Set(bot.SecretHeader, k.webhookSecret)
 	return p.do(req)
 }
 
-// turn posts a journey message to the Turn webhook, signed as Turn signs.
-func (p *poster) turn(ctx context.Context, body []byte) (int, error) {
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, p.service+"/channels/"+numberID+"/turn", bytes.NewReader(body))
+// turnTo posts a journey message to channel k's Turn webhook, signed as
+// Turn signs.
+func (p *poster) turnTo(ctx context.Context, k channelKeys, body []byte) (int, error) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, p.service+"/channels/"+k.key+"/turn", bytes.NewReader(body))
 	if err != nil {
 		return 0, err
 	}
 	req.Header.Set("Content-Type", "application/json")
-	req.Header.Set(turn.SignatureHeader, turn.Sign([]byte(hmacSecret), body))
+	req.Header.Set(turn.SignatureHeader, turn.Sign([]byte(k.hmacSecret), body))
 	req.Header.Set("X-Turn-Event", "message")
 	return p.do(req)
 }

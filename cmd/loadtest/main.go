@@ -21,6 +21,9 @@
 //	outbound-flood  -concurrency connections post signed Turn webhooks as fast as they are answered
 //	broadcast       -broadcast messages to as many chats, sent under the fake's rate limit (-broadcast-rate)
 //	buttons         journeys ask, people press, replies reach Turn: button round trips
+//	noisy-neighbour two channels: A broadcasts -noisy-broadcast and has -noisy-hangs media links that hang,
+//	                while B holds a conversation (a message each way every second); B's end-to-end latency
+//	large-media     -media-docs documents of -media-mb MiB posted at once; peak memory and time to deliver
 //
 // For each it prints throughput, latency percentiles of acceptance and of
 // end-to-end delivery, CPU seconds per 1,000 messages (this process, and
@@ -123,7 +126,8 @@ func run(ctx context.Context, c *config, out io.Writer) error {
 
 // plan is what a scenario asks of the world and of the service.
 func plan(c *config, st, name string) (runRequest, serviceSpec, string) {
-	spec := serviceSpec{store: st, rate: 30, workers: c.workers, idle: c.idlePerHost, pgURL: c.databaseURL, pgPool: c.poolConns, logLevel: slog.LevelInfo}
+	spec := serviceSpec{store: st, rate: 30, workers: c.workers, idle: c.idlePerHost, pgURL: c.databaseURL, pgPool: c.poolConns, logLevel: slog.LevelInfo,
+		channelWorkers: c.channelWorkers, mediaWorkers: c.mediaWorkers}
 	req := runRequest{Scenario: name, Chats: c.chats, Concurrency: c.concurrency, DrainLimit: time.Minute}
 	var what string
 	switch name {
@@ -159,6 +163,15 @@ func plan(c *config, st, name string) (runRequest, serviceSpec, string) {
 		spec.rate, spec.polling = 1000, true
 		req.Duration, req.Chats, req.SendRate = c.buttonsFor, c.buttonChats, 1000
 		what = fmt.Sprintf("%d chats doing button round trips for %s, presses through getUpdates", c.buttonChats, c.buttonsFor)
+	case "noisy-neighbour":
+		spec.rate, spec.channels = c.bcastRate, 2
+		req.Count, req.Hangs, req.SendRate, req.Limit = c.noisyCount, c.noisyHangs, c.bcastRate, c.noisyLimit
+		req.DrainLimit = 10 * time.Second // B's last messages, once A is done
+		what = fmt.Sprintf("channel A: %d documents whose media link hangs, then %d messages to as many chats sent at %.0f/s; channel B meanwhile: a message each way every second, until A drained or %s (channel workers %d, media workers %d)",
+			c.noisyHangs, c.noisyCount, c.bcastRate, c.noisyLimit, c.channelWorkers, c.mediaWorkers)
+	case "large-media":
+		req.Count, req.Size, req.DrainLimit = c.mediaDocs, int64(c.mediaMB)<<20, c.mediaLimit
+		what = fmt.Sprintf("%d documents of %d MiB each posted at once to %d chats, media links served on loopback", c.mediaDocs, c.mediaMB, c.mediaDocs)
 	}
 	return req, spec, what
 }

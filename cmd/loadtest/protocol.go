@@ -12,6 +12,30 @@ const (
 	webhookKey  = "loadtest-webhook-secret-0123456789"
 )
 
+// A second channel (noisy-neighbour): its own bot and its own Turn number,
+// served by the same connector.
+const (
+	botTokenB    = "7000002:AAloadtestTOKENloadtestTOKEN_xyz34"
+	botUsernameB = "loadtest_b_bot"
+	numberIDB    = "9c2e7a41-3d5b-4f6e-8a1c-2b3d4e5f6a7b"
+	turnTokenB   = "turn-loadtest-token-b-0123456789"
+	hmacSecretB  = "turn-loadtest-hmac-secret-b-0123456789"
+	webhookKeyB  = "loadtest-webhook-secret-b-0123456789"
+)
+
+// channelKeys are one channel's names and secrets, as the connector and the
+// fakes both know them.
+type channelKeys struct {
+	key, botToken, botUsername, turnToken, hmacSecret, webhookSecret string
+}
+
+// loadChannels are the channels a run may use; most scenarios use the
+// first only.
+var loadChannels = []channelKeys{
+	{key: numberID, botToken: botToken, botUsername: botUsername, turnToken: turnToken, hmacSecret: hmacSecret, webhookSecret: webhookKey},
+	{key: numberIDB, botToken: botTokenB, botUsername: botUsernameB, turnToken: turnTokenB, hmacSecret: hmacSecretB, webhookSecret: webhookKeyB},
+}
+
 // worldInfo is the first line a world prints: where its parts listen.
 type worldInfo struct {
 	Control  string `json:"control"`  // POST /run
@@ -30,6 +54,9 @@ type runRequest struct {
 	Concurrency int           `json:"concurrency"`
 	SendRate    float64       `json:"send_rate"` // the rate the service and the fake Telegram are set to
 	DrainLimit  time.Duration `json:"drain_limit"`
+	Hangs       int           `json:"hangs,omitempty"` // noisy-neighbour: A's messages whose media link hangs
+	Size        int64         `json:"size,omitempty"`  // large-media: bytes per document
+	Limit       time.Duration `json:"limit,omitempty"` // noisy-neighbour: longest A's drain is waited for (DrainLimit: B's last messages)
 }
 
 // Result is what the world measured. Times are from the load generator's
@@ -77,6 +104,10 @@ type Result struct {
 	// taps saw).
 	TelegramConns int64 `json:"telegram_conns"`
 	TurnConns     int64 `json:"turn_conns"`
+
+	// Scenario-specific figures.
+	Noisy *NoisyResult `json:"noisy,omitempty"`
+	Media *MediaResult `json:"media,omitempty"`
 
 	Notes []string `json:"notes,omitempty"`
 }

@@ -34,10 +34,18 @@ type serviceSpec struct {
 	pgURL    string
 	pgPool   int
 	logLevel slog.Level
+	// channels served: the first of loadChannels, or as many as this (at
+	// most len(loadChannels)).
+	channels int
+	// channelWorkers is delivery.Options.ChannelWorkers (0: the engine's
+	// default); mediaWorkers > 0 gives media fetches (store.KindFetch) a
+	// pool of their own of that size (delivery.Options.Isolated).
+	channelWorkers int
+	mediaWorkers   int
 }
 
 // service is the connector as cmd/turn-telegram wires it: the store, the
-// delivery engine, bot.Service with one channel, and the routes on a real
+// delivery engine, bot.Service with its channels, and the routes on a real
 // net/http server, here on loopback.
 type service struct {
 	st      *countingStore
@@ -56,9 +64,14 @@ func startService(ctx context.Context, spec serviceSpec, w worldInfo, logOut io.
 	}
 	st := &countingStore{Store: raw}
 	s := &service{st: st, cleanup: cleanup}
-	engine := delivery.New(st, delivery.Options{
+	eopt := delivery.Options{
 		Concurrency: spec.workers, MaxAttempts: 20, MaxAge: 24 * time.Hour, Logger: log,
-	})
+		ChannelWorkers: spec.channelWorkers,
+	}
+	if spec.mediaWorkers > 0 {
+		eopt.Isolated = map[store.Kind]int{store.KindFetch: spec.mediaWorkers}
+	}
+	engine := delivery.New(st, eopt)
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		s.close()
@@ -83,20 +96,24 @@ func startService(ctx context.Context, spec serviceSpec, w worldInfo, logOut io.
 	}
 	svc := bot.NewService(st, opt, engine.Notify)
 	svc.Register(engine)
-	ch, err := svc.AddChannel(bot.ChannelConfig{
-		Key:            numberID,
-		TelegramToken:  botToken,
-		TelegramAPIURL: w.Telegram,
-		WebhookSecret:  webhookKey,
-		TurnAPIURL:     w.Turn,
-		TurnNumberID:   numberID,
-		TurnToken:      turnToken,
-		TurnHMACSecret: hmacSecret,
-	})
-	if err != nil {
-		ln.Close()
-		s.close()
-		return nil, err
+	var chs []*bot.Channel
+	for _, k := range loadChannels[:min(max(1, spec.channels), len(loadChannels))] {
+		ch, err := svc.AddChannel(bot.ChannelConfig{
+			Key:            k.key,
+			TelegramToken:  k.botToken,
+			TelegramAPIURL: w.Telegram,
+			WebhookSecret:  k.webhookSecret,
+			TurnAPIURL:     w.Turn,
+			TurnNumberID:   k.key,
+			TurnToken:      k.turnToken,
+			TurnHMACSecret: k.hmacSecret,
+		})
+		if err != nil {
+			ln.Close()
+			s.close()
+			return nil, err
+		}
+		chs = append(chs, ch)
 	}
 	s.srv = &http.Server{
 		Handler:           router(svc, st),
@@ -109,15 +126,19 @@ func startService(ctx context.Context, spec serviceSpec, w worldInfo, logOut io.
 
 	work, cancel := context.WithCancel(context.Background())
 	s.cancel = cancel
-	if err := svc.Setup(ctx, ch, spec.polling); err != nil {
-		s.close()
-		return nil, fmt.Errorf("telegram setup: %w", err)
+	for _, ch := range chs {
+		if err := svc.Setup(ctx, ch, spec.polling); err != nil {
+			s.close()
+			return nil, fmt.Errorf("telegram setup of %s: %w", ch.Config.Key, err)
+		}
 	}
 	s.wg.Add(1)
 	go func() { defer s.wg.Done(); _ = engine.Run(work, 5*time.Second) }()
 	if spec.polling {
-		s.wg.Add(1)
-		go func() { defer s.wg.Done(); _ = svc.Poll(work, ch) }()
+		for _, ch := range chs {
+			s.wg.Add(1)
+			go func() { defer s.wg.Done(); _ = svc.Poll(work, ch) }()
+		}
 	}
 	return s, nil
 }

@@ -39,11 +39,17 @@ type world struct {
 func startWorld() (*world, error) {
 	wd := &world{client: newClient()}
 	wd.tg = telegramtest.NewServer()
-	wd.tg.AddBot(botToken, botUsername, "Load Test")
 	wd.tg.AllowInsecureWebhooks(true)
 	wd.tg.SetWebhookRetry(10 * time.Millisecond)
 	wd.turn = turntest.NewServer()
-	wd.turn.AddNumber(numberID, turnToken)
+	for i, k := range loadChannels {
+		name := "Load Test"
+		if i > 0 {
+			name += " " + string(rune('A'+i))
+		}
+		wd.tg.AddBot(k.botToken, k.botUsername, name)
+		wd.turn.AddNumber(k.key, k.turnToken)
+	}
 	var err error
 	if wd.tgTap, err = startTap(wd.tg.URL, wd.client, wd.telegramObserver, wd.telegramArrival); err != nil {
 		wd.close()
@@ -134,6 +140,10 @@ func (wd *world) run(ctx context.Context, req runRequest) (Result, error) {
 		res = wd.broadcast(ctx, p, req)
 	case "buttons":
 		res = wd.buttons(ctx, p, req)
+	case "noisy-neighbour":
+		res = wd.noisyNeighbour(ctx, p, req)
+	case "large-media":
+		res = wd.largeMedia(ctx, p, req)
 	default:
 		err = fmt.Errorf("unknown scenario %q", req.Scenario)
 	}

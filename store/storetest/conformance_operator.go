@@ -31,7 +31,7 @@ func testListJobs(t *testing.T, s store.Store) {
 	// One at a time: a claim of two would take one job of each channel.
 	first, second := claimOne(t, s), claimOne(t, s)
 	equalIDs(t, "claimed", []int64{first.ID, second.ID}, ids[:2])
-	complete(t, s, first, store.Batch{})                                        // ids[0] done
+	complete(t, s, first, store.Batch{})                                         // ids[0] done
 	noErr(t, "Kill", s.Kill(t.Context(), second, "no such chat", store.Batch{})) // ids[1] dead
 
 	list := func(f store.JobFilter) []int64 {
