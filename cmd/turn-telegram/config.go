@@ -34,6 +34,8 @@ type config struct {
 	MediaLinkTTL    time.Duration
 	TelegramRate    float64
 	Workers         int
+	ChannelWorkers  int // 0: the default for the mode (see channelWorkers)
+	MediaWorkers    int
 	MaxAttempts     int
 	MaxAge          time.Duration
 	Lease           time.Duration
@@ -49,6 +51,19 @@ type config struct {
 
 	// secretText are the secret settings as given, for the redacting logger.
 	secretText []string
+}
+
+// channelWorkers is the most deliveries one channel has in flight: all of
+// them with one channel, a quarter when hosting many, so that one tenant's
+// backlog or hanging sends leave workers for the others.
+func (c *config) channelWorkers() int {
+	switch {
+	case c.ChannelWorkers > 0:
+		return c.ChannelWorkers
+	case c.hosted():
+		return max(1, c.Workers/4)
+	}
+	return c.Workers
 }
 
 // hosted reports whether channels are served from the store.
@@ -179,6 +194,12 @@ func loadConfig(getenv func(string) string, needChannel bool) (*config, error) {
 		return nil, err
 	}
 	if c.Workers, err = intVar(e, "WORKERS", 32, 1, 1024); err != nil {
+		return nil, err
+	}
+	if c.ChannelWorkers, err = intVar(e, "CHANNEL_WORKERS", 0, 0, 1024); err != nil {
+		return nil, err
+	}
+	if c.MediaWorkers, err = intVar(e, "MEDIA_WORKERS", 8, 1, 256); err != nil {
 		return nil, err
 	}
 	if c.MaxAttempts, err = intVar(e, "DELIVERY_MAX_ATTEMPTS", 20, 1, 1000); err != nil {

@@ -77,6 +77,10 @@ func serve(ctx context.Context, getenv func(string) string, stderr io.Writer) er
 	worker := workerName()
 	engine := delivery.New(st, delivery.Options{
 		Worker: worker, Concurrency: c.Workers, MaxAttempts: c.MaxAttempts, MaxAge: c.MaxAge, Lease: c.Lease, Logger: log,
+		ChannelWorkers: c.channelWorkers(),
+		// Media downloads wait on Turn's links: they get workers of their
+		// own, so a hanging link never holds a delivery worker.
+		Isolated: map[store.Kind]int{store.KindFetch: c.MediaWorkers},
 	})
 	publicURL := c.PublicURL
 	if publicURL == "" {
