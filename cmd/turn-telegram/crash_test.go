@@ -9,6 +9,7 @@ import (
 	"os"
 	"os/exec"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -123,26 +124,32 @@ func kill9(t *testing.T, extra map[string]string) {
 		chat := int64(7_000_000 + i%chats)
 		tg.PushUpdate(token, telegramtest.UserText(chat, "P", "", fmt.Sprintf("in %d-%d", chat, i/chats)))
 	}
-	// Outbound: Turn retries a call that got no 200, like Turn.
+	// Outbound: Turn retries a call that got no 200, like Turn. One sender
+	// per chat, all at once, so that acceptances share group commits and a
+	// kill lands in the middle of a group (completions share them too: the
+	// workers finish concurrently).
 	accepted := make(chan string, outbound)
-	go func() {
-		for i := range outbound {
-			chat := 7_100_000 + i%chats
-			body := fmt.Sprintf(`{"to":"%d","version":"0.0.1-alpha","turn":{"type":"text","text":{"body":"out %d-%d"}}}`, chat, chat, i/chats)
-			for {
-				resp, err := tn.Send(context.Background(), base+"/channels/"+number+"/turn", []byte(secret), []byte(body))
-				if err == nil {
-					resp.Body.Close()
-					if resp.StatusCode == 200 {
-						accepted <- body
-						break
+	var senders sync.WaitGroup
+	for c := range chats {
+		senders.Go(func() {
+			chat := 7_100_000 + c
+			for i := range outbound / chats {
+				body := fmt.Sprintf(`{"to":"%d","version":"0.0.1-alpha","turn":{"type":"text","text":{"body":"out %d-%d"}}}`, chat, chat, i)
+				for {
+					resp, err := tn.Send(context.Background(), base+"/channels/"+number+"/turn", []byte(secret), []byte(body))
+					if err == nil {
+						resp.Body.Close()
+						if resp.StatusCode == 200 {
+							accepted <- body
+							break
+						}
 					}
+					time.Sleep(20 * time.Millisecond)
 				}
-				time.Sleep(20 * time.Millisecond)
 			}
-		}
-		close(accepted)
-	}()
+		})
+	}
+	go func() { senders.Wait(); close(accepted) }()
 
 	// Kill mid-flood, twice.
 	for round := range 2 {
