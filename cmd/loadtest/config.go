@@ -47,12 +47,12 @@ type config struct {
 	// the engine's per-channel cap and media pool
 	channelWorkers int
 	mediaWorkers   int
-	inprocess   bool
-	quick       bool
-	jsonOut     string
-	cpuProfile  string
-	memProfile  string
-	logPath     string
+	inprocess      bool
+	quick          bool
+	jsonOut        string
+	cpuProfile     string
+	memProfile     string
+	logPath        string
 }
 
 func parseConfig(args []string, stderr io.Writer) (*config, error) {

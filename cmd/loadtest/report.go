@@ -91,7 +91,7 @@ func printMachine(out io.Writer, m Machine, c *config) {
 	if c.inprocess {
 		where = "fakes and load generator in this process: CPU and memory below include them"
 	}
-	fmt.Fprintf(out, "%s; delivery workers %d\n", where, c.workers)
+	fmt.Fprintf(out, "%s; delivery workers %d, per-channel cap %d (0: engine default), media pool %d (0: shared)\n", where, c.workers, c.channelWorkers, c.mediaWorkers)
 }
 
 // report collects runs and prints them.
@@ -108,6 +108,9 @@ func (c *config) summary() map[string]any {
 		"broadcast": c.broadcast, "broadcast_rate": c.bcastRate, "button_chats": c.buttonChats,
 		"buttons_duration": c.buttonsFor.String(), "workers": c.workers, "pool_max_conns": c.pgPool(),
 		"http_idle_per_host": c.idlePerHost, "inprocess": c.inprocess, "quick": c.quick,
+		"channel_workers": c.channelWorkers, "media_workers": c.mediaWorkers,
+		"noisy_broadcast": c.noisyCount, "noisy_hangs": c.noisyHangs, "noisy_limit": c.noisyLimit.String(),
+		"media_docs": c.mediaDocs, "media_mb": c.mediaMB, "media_limit": c.mediaLimit.String(),
 	}
 }
 
@@ -143,6 +146,24 @@ func (rep *report) add(out io.Writer, r Run, ceilings map[int]Ceiling, conc int)
 	} else {
 		fmt.Fprintf(out, "  delivered %d  lost %d  duplicates %d  out of order %d\n", res.Delivered, res.Lost, res.Duplicates, res.OutOfOrder)
 		fmt.Fprintf(out, "  delivery %7.1f/s (steady %.1f/s, busiest second %.0f)  e2e %s\n", res.DeliverRate, res.SteadyRate, res.MaxRate1s, res.EndToEnd)
+	}
+	if nr := res.Noisy; nr != nil {
+		fmt.Fprintf(out, "  A: drained %v  delivery %.1f/s  429s %d;  hanging media: %d accepted, %d link GETs held, %d sent\n",
+			nr.ADrained, res.DeliverRate, nr.TooManyA, nr.HangsAccepted, nr.HangsHeld, nr.HangsSent)
+		for _, l := range []struct {
+			name string
+			leg  Leg
+		}{{"B in  (webhook -> Turn)", nr.In}, {"B out (Turn webhook -> Telegram)", nr.Out}} {
+			fmt.Fprintf(out, "  %s: sent %d accepted %d delivered %d undelivered %d over 1s %d  429s %d\n",
+				l.name, l.leg.Sent, l.leg.Accepted, l.leg.Delivered, l.leg.Undelivered, l.leg.Over1s, nr.TooManyB)
+			fmt.Fprintf(out, "      e2e %s;  worst 10 s window %s;  accept %s\n", l.leg.EndToEnd, l.leg.WorstP99, l.leg.Accept)
+		}
+		fmt.Fprintf(out, "  B's conversation lasted %.1fs\n", nr.Conversation)
+	}
+	if m := res.Media; m != nil {
+		fmt.Fprintf(out, "  media: %d x %.1f MB; uploads verified (length and sha256) %d, mismatched %d, by file_id %d; links fetched %d (%.1f MB)\n",
+			m.Docs, mb(uint64(m.Size)), m.Verified, m.Mismatched, m.ByFileID, m.Fetched, mb(uint64(m.Served)))
+		fmt.Fprintf(out, "  time to deliver all: %.2fs (first post to last upload accepted)\n", res.DrainSeconds)
 	}
 	if res.MaxPending > 0 {
 		fmt.Fprintf(out, "  most updates waiting at Telegram: %d\n", res.MaxPending)
@@ -229,6 +250,20 @@ func (rep *report) summary(out io.Writer, c *config) {
 			fmt.Fprintf(out, "  broadcast of %d at %.0f/s: delivered %d, steady %.1f/s (%+.1f %%; target within 2 %%), overall %.1f/s, 429s %d (target 0), accepted at %.0f/s, peak RSS %.1f MB (target < 150 MB at 100,000)\n",
 				c.broadcast, c.bcastRate, r.Result.Delivered, r.Result.SteadyRate, dev, r.Result.DeliverRate,
 				r.Result.TooManyRequests, r.Result.AcceptRate, mb(r.Usage.PeakRSS))
+		}
+		if r := get("noisy-neighbour"); r != nil && r.Result.Noisy != nil {
+			nr := r.Result.Noisy
+			fmt.Fprintf(out, "  noisy neighbour (channel workers %d, media workers %d): B e2e in p50 %s p95 %s p99 %s max %s, out p50 %s p95 %s p99 %s max %s (target p99 < 1s throughout; worst 10 s window p99 in %s out %s; undelivered in %d out %d); A drained %v at %.1f/s (steady %.1f/s), 429s A %d B %d\n",
+				c.channelWorkers, c.mediaWorkers,
+				fmtMS(nr.In.EndToEnd.P50), fmtMS(nr.In.EndToEnd.P95), fmtMS(nr.In.EndToEnd.P99), fmtMS(nr.In.EndToEnd.Max),
+				fmtMS(nr.Out.EndToEnd.P50), fmtMS(nr.Out.EndToEnd.P95), fmtMS(nr.Out.EndToEnd.P99), fmtMS(nr.Out.EndToEnd.Max),
+				fmtMS(nr.In.WorstP99.P99), fmtMS(nr.Out.WorstP99.P99), nr.In.Undelivered, nr.Out.Undelivered,
+				nr.ADrained, r.Result.DeliverRate, r.Result.SteadyRate, nr.TooManyA, nr.TooManyB)
+		}
+		if r := get("large-media"); r != nil && r.Result.Media != nil {
+			m := r.Result.Media
+			fmt.Fprintf(out, "  large media: %d x %.0f MB, %d delivered (%d verified), all in %.2fs, peak RSS %.1f MB (target < 150 MB)\n",
+				m.Docs, mb(uint64(m.Size)), r.Result.Delivered, m.Verified, r.Result.DrainSeconds, mb(r.Usage.PeakRSS))
 		}
 		if r := get("buttons"); r != nil {
 			fmt.Fprintf(out, "  button round trips: %d, round trip p50 %s p99 %s, press->turn p99 %s\n",
