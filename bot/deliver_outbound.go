@@ -23,8 +23,15 @@ func (s *Service) deliverOutbound(ctx context.Context, ch *Channel, t *delivery.
 		return delivery.Permanent(fmt.Errorf("stored plan undecodable: %w", err))
 	}
 	log := ch.log.With("turn_id", p.TurnID, "chat", p.ChatID)
-	failed := statusJob(ch.Config.Key, p.ChatID, p.TurnID, turn.StatusFailed, time.Now())
-	t.OnDead(store.Batch{Jobs: []store.NewJob{failed}})
+	// If the message dies, Turn hears "failed" and its files are discarded
+	// (after any fetch of them still pending: the notes share its lane).
+	dead := []store.NewJob{statusJob(ch.Config.Key, p.ChatID, p.TurnID, turn.StatusFailed, time.Now())}
+	for _, part := range p.Parts {
+		if part.Media != nil {
+			dead = append(dead, mediaNote(ch.Config.Key, fetchJob{MediaRef: MediaRef{Key: part.Media.Key}, Discard: true}))
+		}
+	}
+	t.OnDead(store.Batch{Jobs: dead})
 
 	gone, reason, err := s.st.ChatGone(ctx, ch.Config.Key, p.ChatID)
 	if err != nil {

@@ -1,14 +1,11 @@
 package bot
 
 import (
-	"bytes"
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"mime"
-	"net/http"
 	"path"
 	"time"
 
@@ -27,15 +24,22 @@ const FreeBroadcastRate = 30
 const MaxUpload = 50 << 20
 
 // sendPart sends one part within the bot's rate limits and returns the
-// Telegram message id.
+// Telegram message id. Media is read from the store as a stream, chunk by
+// chunk, straight into the upload: go-telegram/bot writes its multipart body
+// through an io.Pipe, so the file is never held whole in memory.
 func (s *Service) sendPart(ctx context.Context, ch *Channel, chat int64, p Part, created time.Time) (int, error) {
-	var media *store.Media
+	var (
+		media store.MediaMeta
+		body  io.ReadCloser
+	)
 	if p.Media != nil {
-		m, err := s.partMedia(ctx, ch, p.Media, created)
-		if err != nil {
+		var err error
+		if media, body, err = s.partMedia(ctx, ch, p.Media, created); err != nil {
 			return 0, err
 		}
-		media = &m
+		// Close may run while the library's writer still reads (an early
+		// answer); the store's reader allows that.
+		defer body.Close()
 	}
 	if err := ch.limits.wait(ctx, chat); err != nil {
 		return 0, delivery.Retry(err)
@@ -53,12 +57,12 @@ func (s *Service) sendPart(ctx context.Context, ch *Channel, chat int64, p Part,
 	// Above Telegram's free 30 messages/s a bot must opt in to paid
 	// broadcasts on every send, or Telegram holds it to the free limit.
 	paid := ch.limits.cfg.PerSecond > FreeBroadcastRate
-	if media == nil {
+	if p.Media == nil {
 		msg, err = api.SendMessage(ctx, &tgbot.SendMessageParams{AllowPaidBroadcast: paid,
 			ChatID: chat, Text: p.Text, Entities: p.Entities, ReplyMarkup: kb,
 		})
 	} else {
-		in := s.inputFile(ctx, ch, p.Method, media)
+		in := s.inputFile(ctx, ch, p.Method, media, body)
 		switch p.Method {
 		case MethodPhoto:
 			msg, err = api.SendPhoto(ctx, &tgbot.SendPhotoParams{AllowPaidBroadcast: paid, ChatID: chat, Photo: in, Caption: p.Text, CaptionEntities: p.Entities, ReplyMarkup: kb})
@@ -78,7 +82,7 @@ func (s *Service) sendPart(ctx context.Context, ch *Channel, chat int64, p Part,
 	if err != nil {
 		return 0, ch.TG.Scrub(fmt.Errorf("%s: %w", p.Method, err))
 	}
-	if media != nil {
+	if p.Media != nil {
 		if id := sentFileID(msg); id != "" {
 			if err := s.st.PutFileID(ctx, ch.Config.Key, fileKey(p.Method, media.SHA256), id); err != nil {
 				ch.log.Warn("could not remember file_id", "err", err)
@@ -88,8 +92,9 @@ func (s *Service) sendPart(ctx context.Context, ch *Channel, chat int64, p Part,
 	return msg.ID, nil
 }
 
-// inputFile re-sends a file Telegram already has by its file_id, or uploads.
-func (s *Service) inputFile(ctx context.Context, ch *Channel, method string, m *store.Media) models.InputFile {
+// inputFile re-sends a file Telegram already has by its file_id, or uploads
+// body.
+func (s *Service) inputFile(ctx context.Context, ch *Channel, method string, m store.MediaMeta, body io.Reader) models.InputFile {
 	if id, err := s.st.FileID(ctx, ch.Config.Key, fileKey(method, m.SHA256)); err == nil {
 		return &models.InputFileString{Data: id}
 	}
@@ -97,7 +102,7 @@ func (s *Service) inputFile(ctx context.Context, ch *Channel, method string, m *
 	if name == "" {
 		name = "file" + extFor(m.MimeType)
 	}
-	return &models.InputFileUpload{Filename: name, Data: bytes.NewReader(m.Data)}
+	return &models.InputFileUpload{Filename: name, Data: body}
 }
 
 // fileKey is the key a file_id is remembered under. Telegram's file_ids are
@@ -105,85 +110,40 @@ func (s *Service) inputFile(ctx context.Context, ch *Channel, method string, m *
 // file mismatch"), so the same bytes get one file_id per send method.
 func fileKey(method, sha256 string) string { return method + ":" + sha256 }
 
-// mediaWait is how long a send waits for its fetch job before fetching the
-// link itself (both normally run within milliseconds of acceptance).
-const mediaWait = 10 * time.Second
+// mediaGiveUp is how long a message waits for its fetch job, from its
+// acceptance. A fetch attempt takes at most FetchLimits.Total and a failed
+// fetch job says so at once (FailMedia); this only ends a wait for a fetch
+// job that has gone (discarded by an operator).
+const mediaGiveUp = 30 * time.Minute
 
-// partMedia returns the part's file from the store, fetched when the message
-// was accepted.
-func (s *Service) partMedia(ctx context.Context, ch *Channel, ref *MediaRef, created time.Time) (store.Media, error) {
-	m, err := s.st.GetMedia(ctx, ch.Config.Key, ref.Key)
-	if err == nil {
-		return m, nil
-	}
-	if !errors.Is(err, store.ErrNotFound) {
-		return m, delivery.Retry(fmt.Errorf("read media: %w", err))
-	}
-	if time.Since(created) < mediaWait {
-		return m, delivery.Throttle(errors.New("media not fetched yet"), 300*time.Millisecond)
-	}
-	m, err = s.fetchMedia(ctx, ch, ref)
-	if err != nil {
-		return m, err
-	}
-	if err := s.st.PutMedia(ctx, m); err != nil {
-		return m, delivery.Retry(fmt.Errorf("store media: %w", err))
-	}
-	return m, nil
-}
-
-// deliverFetch downloads a Turn media link into the store while it is valid.
-func (s *Service) deliverFetch(ctx context.Context, ch *Channel, t *delivery.Task) error {
-	var ref MediaRef
-	if err := json.Unmarshal(t.Payload, &ref); err != nil {
-		return delivery.Permanent(fmt.Errorf("stored fetch undecodable: %w", err))
-	}
-	if _, err := s.st.GetMedia(ctx, ch.Config.Key, ref.Key); err == nil {
-		return nil
-	}
-	m, err := s.fetchMedia(ctx, ch, &ref)
-	if err != nil {
-		return err
-	}
-	if err := s.st.PutMedia(ctx, m); err != nil {
-		return delivery.Retry(fmt.Errorf("store media: %w", err))
-	}
-	return nil
-}
-
-// fetchMedia downloads ref.Link. Turn's links expire: a 4xx is final.
-func (s *Service) fetchMedia(ctx context.Context, ch *Channel, ref *MediaRef) (store.Media, error) {
-	var m store.Media
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, ref.Link, nil)
-	if err != nil {
-		return m, delivery.Permanent(fmt.Errorf("media link unusable: %w", err))
-	}
-	resp, err := s.opt.HTTPClient.Do(req)
-	if err != nil {
-		return m, delivery.Retry(fmt.Errorf("fetch media: %w", err))
-	}
-	defer resp.Body.Close()
+// partMedia opens the part's file, fetched by its fetch job when the message
+// was accepted. The send never fetches: while the fetch job works, the
+// message waits (throttled, holding nothing); if the fetch failed for good,
+// so does the message, with the fetch's reason.
+func (s *Service) partMedia(ctx context.Context, ch *Channel, ref *MediaRef, created time.Time) (store.MediaMeta, io.ReadCloser, error) {
+	m, body, err := s.st.OpenMedia(ctx, ch.Config.Key, ref.Key)
 	switch {
-	case resp.StatusCode >= 500 || resp.StatusCode == http.StatusTooManyRequests:
-		return m, delivery.Retry(fmt.Errorf("fetch media: %s", resp.Status))
-	case resp.StatusCode != http.StatusOK:
-		return m, delivery.Permanent(fmt.Errorf("fetch media: %s (link expired or refused)", resp.Status))
+	case err == nil:
+		return m, body, nil
+	case errors.Is(err, store.ErrMediaFailed):
+		return m, nil, delivery.Permanent(fmt.Errorf("media: %w", err))
+	case !errors.Is(err, store.ErrNotFound):
+		return m, nil, delivery.Retry(fmt.Errorf("read media: %w", err))
 	}
-	data, err := io.ReadAll(io.LimitReader(resp.Body, MaxUpload+1))
-	if err != nil {
-		return m, delivery.Retry(fmt.Errorf("fetch media: %w", err))
+	age := time.Since(created)
+	if age > mediaGiveUp {
+		return m, nil, delivery.Permanent(fmt.Errorf("media not fetched %s after the message was accepted", mediaGiveUp))
 	}
-	if len(data) > MaxUpload {
-		return m, delivery.Permanent(fmt.Errorf("media over Telegram's %d MB upload limit", MaxUpload>>20))
+	return m, nil, delivery.Throttle(errors.New("media not fetched yet"), mediaPoll(age))
+}
+
+// mediaPoll is how often a message looks for its media: often at first
+// (fetches normally finish within a second), then more calmly.
+func mediaPoll(age time.Duration) time.Duration {
+	if age < 10*time.Second {
+		return 300 * time.Millisecond
 	}
-	mt := ref.MimeType
-	if mt == "" {
-		mt, _, _ = mime.ParseMediaType(resp.Header.Get("Content-Type"))
-	}
-	return store.Media{
-		Channel: ch.Config.Key, Key: ref.Key, MimeType: mt, Filename: ref.Filename,
-		SHA256: sha256Hex(data), Data: data,
-	}, nil
+	return min(age/10, 5*time.Second)
 }
 
 // sentFileID is the file_id Telegram gave the file just sent.
