@@ -64,7 +64,7 @@ func (p *Postgres) noteWrites(n int) {
 
 // pgCommitters is how many group transactions one process has in flight at
 // once: while one waits for its commit's fsync the next gathers and writes.
-const pgCommitters = 2
+const pgCommitters = 4
 
 // OpenPostgres connects to the database at url (a postgres:// URL or DSN, as
 // pgx parses it: search_path selects the schema, pool_max_conns sizes the
