@@ -80,8 +80,9 @@ type mediaDB interface {
 	putChunk(ctx context.Context, channel, key string, seq int, data []byte) error
 	// finish makes the written file visible with its size and hash.
 	finish(ctx context.Context, m MediaMeta) error
-	// chunk reads one chunk; ok is false past the last.
-	chunk(ctx context.Context, channel, key string, seq int) (data []byte, ok bool, err error)
+	// chunk reads one chunk into dst (reused: reading a file allocates
+	// one chunk's buffer, not the file); ok is false past the last.
+	chunk(ctx context.Context, channel, key string, seq int, dst []byte) (data []byte, ok bool, err error)
 	DeleteMedia(ctx context.Context, channel, key string) error
 }
 
@@ -136,7 +137,8 @@ type chunkReader struct {
 
 	mu     sync.Mutex
 	seq    int
-	buf    []byte
+	buf    []byte // what is left of the chunk read last
+	space  []byte // the buffer chunks are read into
 	read   int64
 	h      hash.Hash
 	err    error // sticky: io.EOF once done and checked
@@ -154,7 +156,7 @@ func (c *chunkReader) Read(p []byte) (int, error) {
 		return 0, errors.New("store: read of closed media")
 	}
 	for len(c.buf) == 0 && c.err == nil {
-		data, ok, err := c.db.chunk(c.ctx, c.meta.Channel, c.meta.Key, c.seq)
+		data, ok, err := c.db.chunk(c.ctx, c.meta.Channel, c.meta.Key, c.seq, c.space[:0])
 		switch {
 		case err != nil:
 			return 0, fmt.Errorf("store: read media %q chunk %d: %w", c.meta.Key, c.seq, err)
@@ -164,7 +166,7 @@ func (c *chunkReader) Read(p []byte) (int, error) {
 			c.seq++
 			c.h.Write(data)
 			c.read += int64(len(data))
-			c.buf = data
+			c.buf, c.space = data, data
 		}
 	}
 	if len(c.buf) == 0 {
@@ -186,7 +188,7 @@ func (c *chunkReader) check() error {
 func (c *chunkReader) Close() error {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	c.closed, c.buf = true, nil
+	c.closed, c.buf, c.space = true, nil, nil
 	return nil
 }
 

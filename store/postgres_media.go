@@ -6,6 +6,7 @@ import (
 	"io"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgtype"
 )
 
 // pgMedia is the chunk storage of media in PostgreSQL.
@@ -103,17 +104,24 @@ func (d pgMedia) finish(ctx context.Context, m MediaMeta) error {
 	return err
 }
 
-func (d pgMedia) chunk(ctx context.Context, channel, key string, seq int) ([]byte, bool, error) {
-	var data []byte
-	err := d.p.pool.QueryRow(ctx, `SELECT data FROM media_chunks WHERE channel = $1 AND key = $2 AND seq = $3`,
-		channel, key, seq).Scan(&data)
-	switch {
-	case noRows(err):
-		return nil, false, nil
-	case err != nil:
+func (d pgMedia) chunk(ctx context.Context, channel, key string, seq int, dst []byte) ([]byte, bool, error) {
+	rows, err := d.p.pool.Query(ctx, `SELECT data FROM media_chunks WHERE channel = $1 AND key = $2 AND seq = $3`,
+		channel, key, seq)
+	if err != nil {
 		return nil, false, err
 	}
-	return data, true, nil
+	defer rows.Close()
+	if !rows.Next() {
+		return nil, false, rows.Err()
+	}
+	// DriverBytes: pgx's read buffer, not a copy of it (copied into dst).
+	var raw pgtype.DriverBytes
+	if err := rows.Scan(&raw); err != nil {
+		return nil, false, err
+	}
+	dst = append(dst, raw...)
+	rows.Close()
+	return dst, true, rows.Err()
 }
 
 func (d pgMedia) DeleteMedia(ctx context.Context, channel, key string) error {

@@ -119,17 +119,23 @@ func (d liteMedia) finish(ctx context.Context, m MediaMeta) error {
 	return err
 }
 
-func (d liteMedia) chunk(ctx context.Context, channel, key string, seq int) ([]byte, bool, error) {
-	var data []byte
-	err := d.s.r.QueryRowContext(ctx, `SELECT data FROM media_chunks WHERE channel = ? AND key = ? AND seq = ?`,
-		channel, key, seq).Scan(&data)
-	switch {
-	case errors.Is(err, sql.ErrNoRows):
-		return nil, false, nil
-	case err != nil:
+func (d liteMedia) chunk(ctx context.Context, channel, key string, seq int, dst []byte) ([]byte, bool, error) {
+	rows, err := d.s.r.QueryContext(ctx, `SELECT data FROM media_chunks WHERE channel = ? AND key = ? AND seq = ?`,
+		channel, key, seq)
+	if err != nil {
 		return nil, false, err
 	}
-	return data, true, nil
+	defer rows.Close()
+	if !rows.Next() {
+		return nil, false, rows.Err()
+	}
+	// RawBytes: the driver's copy, not a second one (copied into dst).
+	var raw sql.RawBytes
+	if err := rows.Scan(&raw); err != nil {
+		return nil, false, err
+	}
+	dst = append(dst, raw...)
+	return dst, true, rows.Close()
 }
 
 func (d liteMedia) DeleteMedia(ctx context.Context, channel, key string) error {
