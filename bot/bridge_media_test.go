@@ -261,3 +261,29 @@ func TestOutboundMediaDiscardedWhenMessageDies(t *testing.T) {
 		noMediaLeft(t, h, id)
 	})
 }
+
+// flakyDelete fails the first DeleteMedia, as a database blip would.
+type flakyDelete struct {
+	store.Store
+	failed atomic.Bool
+}
+
+func (f *flakyDelete) DeleteMedia(ctx context.Context, channel, key string) error {
+	if f.failed.CompareAndSwap(false, true) {
+		return errors.New("flakyDelete: database unreachable")
+	}
+	return f.Store.DeleteMedia(ctx, channel, key)
+}
+
+// TestOutboundSentMediaDiscardedLater: when the file of a sent message
+// cannot be deleted at once, a discard goes with the message's completion.
+func TestOutboundSentMediaDiscardedLater(t *testing.T) {
+	eachStore(t, func(t *testing.T, st store.Store) {
+		h := newHarness(t, &flakyDelete{Store: st}, harnessOpts{})
+		link := h.turn.HostMedia([]byte("%PDF-1.4 kept too long?"), "application/pdf")
+		id := h.sendTurnOK(mediaPayload(chatID, "document", link, "application/pdf", "leaflet.pdf"))
+		h.waitStatus(t, id, turn.StatusSent)
+		eventually(t, "the fetch and the discard", func() bool { return len(h.jobs(store.KindFetch, store.StateDone)) == 2 })
+		noMediaLeft(t, h, id)
+	})
+}

@@ -64,18 +64,22 @@ func (s *Service) deliverOutbound(ctx context.Context, ch *Channel, t *delivery.
 			continue
 		}
 		now := time.Now()
-		t.OnDone(store.Batch{
+		done := store.Batch{
 			Maps: []store.MessageMap{m},
 			Sent: []store.Sent{{Channel: ch.Config.Key, ChatID: p.ChatID, TurnID: p.TurnID, SentAt: now}},
 			Jobs: []store.NewJob{statusJob(ch.Config.Key, p.ChatID, p.TurnID, turn.StatusSent, now)},
-		})
-	}
-	for _, part := range p.Parts {
-		if part.Media != nil {
+		}
+		for _, part := range p.Parts {
+			if part.Media == nil {
+				continue
+			}
 			if err := s.st.DeleteMedia(ctx, ch.Config.Key, part.Media.Key); err != nil {
-				log.Warn("could not delete sent media", "key", part.Media.Key, "err", err)
+				// Not left behind: a discard note goes with the completion.
+				log.Warn("could not delete sent media; discarding it later", "key", part.Media.Key, "err", err)
+				done.Jobs = append(done.Jobs, mediaNote(ch.Config.Key, fetchJob{MediaRef: MediaRef{Key: part.Media.Key}, Discard: true}))
 			}
 		}
+		t.OnDone(done)
 	}
 	messagesDelivered.WithLabelValues("to_telegram", p.Kind).Inc()
 	return nil
