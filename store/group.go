@@ -197,18 +197,24 @@ func (c *committer) apply(ops []*writeOp) error {
 	for _, op := range ops {
 		op.err, op.ids = nil, nil
 	}
-	var jobs int
+	var done func() int
 	err := c.run(ctx, func(tx groupTx) error {
 		var err error
-		jobs, err = applyGroup(ctx, tx, now(), ops)
+		done, err = applyGroup(ctx, tx, now(), ops)
 		return err
 	})
+	if errors.Is(err, errSplit) && len(ops) == 1 {
+		return nil // rolled back: the op's lease was lost, and it is told so
+	}
 	if err != nil {
 		for _, op := range ops {
 			op.err, op.ids = nil, nil
 		}
 		return err
 	}
+	jobs := done()
+	groupCommits.Inc()
+	groupWrites.Add(float64(len(ops)))
 	if c.written != nil {
 		c.written(jobs)
 	}

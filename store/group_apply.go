@@ -3,6 +3,7 @@ package store
 import (
 	"cmp"
 	"context"
+	"errors"
 	"fmt"
 	"slices"
 	"time"
@@ -10,24 +11,29 @@ import (
 
 // groupTx is what the write path needs of a dialect inside one transaction.
 // Each method takes the rows of a whole group, so that a dialect can write
-// them in one statement and one round trip; the policy (what is locked,
-// what a lost lease skips, which duplicate wins, which ids go back to whom)
-// is applyGroup's alone.
+// them in one statement; a dialect may also hold statements back and send
+// them together (PostgreSQL pipelines them), so results asked for are
+// filled in only by the next sync, or by the commit. The policy (what is
+// locked, what a lost lease skips, which duplicate wins, which ids go back
+// to whom) is applyGroup's alone.
 type groupTx interface {
 	// lockLanes serialises writers of these lanes until the transaction
 	// ends (sorted, without duplicates), so that within a lane job ids
 	// commit in order and a claim that sees a job sees every earlier one.
 	lockLanes(ctx context.Context, lanes []laneRef) error
 	// settle applies each claimed job's change of state where its lease
-	// token still holds, returning the ids it changed.
-	settle(ctx context.Context, fins []*finish, now time.Time) (map[int64]bool, error)
+	// token still holds, recording the ids it changed in matched.
+	settle(ctx context.Context, fins []*finish, now time.Time, matched map[int64]bool) error
 	// markRead marks the unread sent messages of these chats (distinct)
-	// read and returns them.
-	markRead(ctx context.Context, rs []Receipts, now time.Time) (map[ChatRef][]ReadMessage, error)
+	// read, recording them in read.
+	markRead(ctx context.Context, rs []Receipts, now time.Time, read map[ChatRef][]ReadMessage) error
+	// sync runs what is held back, so that the results asked for so far
+	// are filled in.
+	sync(ctx context.Context) error
 	// insertJobs inserts jobs in order (their ids increase in that order),
-	// returning each id, or 0 for a job whose dedup key is already stored.
-	// The jobs' dedup keys are distinct.
-	insertJobs(ctx context.Context, jobs []NewJob, now time.Time) ([]int64, error)
+	// filling ids with each id, or 0 for a job whose dedup key is already
+	// stored. The jobs' dedup keys are distinct.
+	insertJobs(ctx context.Context, jobs []NewJob, now time.Time, ids []int64) error
 	// putMaps upserts message maps (distinct keys).
 	putMaps(ctx context.Context, maps []MessageMap, now time.Time) error
 	// putCallbacks inserts callbacks, keeping known keys as they are.
@@ -40,6 +46,10 @@ type groupTx interface {
 	// setOffsets moves polled bots' offsets forward (distinct channels).
 	setOffsets(ctx context.Context, offs []Offset) error
 }
+
+// errSplit: the group must be rolled back and its ops applied one by one
+// (an op whose lease was lost had receipts, already marked read).
+var errSplit = errors.New("store: group split")
 
 // laneRef names a lane of a channel.
 type laneRef struct{ channel, lane string }
@@ -81,9 +91,10 @@ func (k groupKeys) conflicts(op *writeOp) bool {
 }
 
 // applyGroup applies ops in tx as if each had been applied alone, one after
-// another in order, and returns how many jobs it inserted. An op whose
-// lease is stale gets ErrLeaseLost and none of its writes.
-func applyGroup(ctx context.Context, tx groupTx, now time.Time, ops []*writeOp) (int, error) {
+// another in order. An op whose lease is stale gets ErrLeaseLost and none of
+// its writes. After the transaction commits, done hands the new jobs' ids
+// to their ops and returns how many jobs were inserted.
+func applyGroup(ctx context.Context, tx groupTx, now time.Time, ops []*writeOp) (done func() int, err error) {
 	var lanes []laneRef
 	for _, op := range ops {
 		for _, j := range op.batch.Jobs {
@@ -97,40 +108,44 @@ func applyGroup(ctx context.Context, tx groupTx, now time.Time, ops []*writeOp) 
 	lanes = slices.Compact(lanes)
 	if len(lanes) > 0 {
 		if err := tx.lockLanes(ctx, lanes); err != nil {
-			return 0, fmt.Errorf("lock lanes: %w", err)
+			return nil, fmt.Errorf("lock lanes: %w", err)
 		}
 	}
 
 	var fins []*finish
+	var receipts []Receipts
 	for _, op := range ops {
 		if op.fin != nil {
 			fins = append(fins, op.fin)
 		}
+		receipts = append(receipts, op.batch.Receipts...)
 	}
+	matched := map[int64]bool{}
+	read := map[ChatRef][]ReadMessage{}
 	if len(fins) > 0 {
 		slices.SortFunc(fins, func(a, b *finish) int { return cmp.Compare(a.job.ID, b.job.ID) })
-		matched, err := tx.settle(ctx, fins, now)
-		if err != nil {
-			return 0, fmt.Errorf("settle jobs: %w", err)
-		}
-		for _, op := range ops {
-			if op.fin != nil && !matched[op.fin.job.ID] {
-				op.err = ErrLeaseLost
-			}
+		if err := tx.settle(ctx, fins, now, matched); err != nil {
+			return nil, fmt.Errorf("settle jobs: %w", err)
 		}
 	}
-
-	var receipts []Receipts
-	for _, op := range ops {
-		if op.err == nil {
-			receipts = append(receipts, op.batch.Receipts...)
-		}
-	}
-	var read map[ChatRef][]ReadMessage
 	if len(receipts) > 0 {
-		var err error
-		if read, err = tx.markRead(ctx, receipts, now); err != nil {
-			return 0, fmt.Errorf("receipts: %w", err)
+		// Marked read together with the settling, in one round trip; an op
+		// whose lease turns out lost must then not have had its receipts.
+		if err := tx.markRead(ctx, receipts, now, read); err != nil {
+			return nil, fmt.Errorf("receipts: %w", err)
+		}
+	}
+	if len(fins) > 0 || len(receipts) > 0 {
+		if err := tx.sync(ctx); err != nil {
+			return nil, err
+		}
+	}
+	for _, op := range ops {
+		if op.fin != nil && !matched[op.fin.job.ID] {
+			op.err = ErrLeaseLost
+			if len(op.batch.Receipts) > 0 {
+				return nil, errSplit
+			}
 		}
 	}
 
@@ -181,7 +196,7 @@ func applyGroup(ctx context.Context, tx groupTx, now time.Time, ops []*writeOp) 
 			slices.SortStableFunc(msgs, func(a, b ReadMessage) int { return a.SentAt.Compare(b.SentAt) })
 			for _, j := range r.Jobs(msgs) {
 				if j.Channel != r.Channel || j.Lane != r.Lane {
-					return 0, fmt.Errorf("receipts of chat %d: a job outside the declared lane %q", r.ChatID, r.Lane)
+					return nil, fmt.Errorf("receipts of chat %d: a job outside the declared lane %q", r.ChatID, r.Lane)
 				}
 				add(op, -1, j)
 			}
@@ -195,18 +210,7 @@ func applyGroup(ctx context.Context, tx groupTx, now time.Time, ops []*writeOp) 
 		}
 	}
 	if err := checkJobs(jobs); err != nil {
-		return 0, err
-	}
-	if len(jobs) > 0 {
-		ids, err := tx.insertJobs(ctx, jobs, now)
-		if err != nil {
-			return 0, fmt.Errorf("insert jobs: %w", err)
-		}
-		for k, s := range slots {
-			if s.i >= 0 {
-				s.op.ids[s.i] = ids[k]
-			}
-		}
+		return nil, err
 	}
 	// Upserts keep the last write of a key, inserts that keep what is
 	// stored keep the first: as one-at-a-time application would.
@@ -217,17 +221,17 @@ func applyGroup(ctx context.Context, tx groupTx, now time.Time, ops []*writeOp) 
 			return cmp.Or(cmp.Compare(a.Channel, b.Channel), cmp.Compare(a.ChatID, b.ChatID), cmp.Compare(a.TelegramID, b.TelegramID))
 		})
 		if err := tx.putMaps(ctx, maps, now); err != nil {
-			return 0, fmt.Errorf("message map: %w", err)
+			return nil, fmt.Errorf("message map: %w", err)
 		}
 	}
 	if cbs = firstByKey(cbs, func(c Callback) any { return [2]string{c.Channel, c.Key} }); len(cbs) > 0 {
 		if err := tx.putCallbacks(ctx, cbs, now); err != nil {
-			return 0, fmt.Errorf("callbacks: %w", err)
+			return nil, fmt.Errorf("callbacks: %w", err)
 		}
 	}
 	if sent = firstByKey(sent, func(s Sent) any { return [3]any{s.Channel, s.ChatID, s.TurnID} }); len(sent) > 0 {
 		if err := tx.putSent(ctx, sent, now); err != nil {
-			return 0, fmt.Errorf("sent: %w", err)
+			return nil, fmt.Errorf("sent: %w", err)
 		}
 	}
 	if gone = firstByKey(gone, func(c ChatRef) any { return c }); len(gone) > 0 {
@@ -235,7 +239,7 @@ func applyGroup(ctx context.Context, tx groupTx, now time.Time, ops []*writeOp) 
 			return cmp.Or(cmp.Compare(a.Channel, b.Channel), cmp.Compare(a.ChatID, b.ChatID))
 		})
 		if err := tx.clearGone(ctx, gone, now); err != nil {
-			return 0, fmt.Errorf("clear gone: %w", err)
+			return nil, fmt.Errorf("clear gone: %w", err)
 		}
 	}
 	if len(offsets) > 0 {
@@ -245,10 +249,24 @@ func applyGroup(ctx context.Context, tx groupTx, now time.Time, ops []*writeOp) 
 		})
 		offsets = slices.CompactFunc(offsets, func(a, b Offset) bool { return a.Channel == b.Channel })
 		if err := tx.setOffsets(ctx, offsets); err != nil {
-			return 0, fmt.Errorf("offset: %w", err)
+			return nil, fmt.Errorf("offset: %w", err)
 		}
 	}
-	return len(jobs), nil
+	ids := make([]int64, len(jobs))
+	if len(jobs) > 0 {
+		if err := tx.insertJobs(ctx, jobs, now, ids); err != nil {
+			return nil, fmt.Errorf("insert jobs: %w", err)
+		}
+	}
+	// The ids are known once the transaction has run: hand them out then.
+	return func() int {
+		for k, s := range slots {
+			if s.i >= 0 {
+				s.op.ids[s.i] = ids[k]
+			}
+		}
+		return len(jobs)
+	}, nil
 }
 
 // firstByKey keeps the first of the rows sharing a key, in order.

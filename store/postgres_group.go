@@ -9,21 +9,96 @@ import (
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/jackc/pgx/v5/pgxpool"
 )
 
 // pgGroup is the write path's dialect on PostgreSQL: every method is one
-// statement over arrays (unnest), so a group of any size costs the same
-// few round trips.
+// statement over arrays (unnest), and statements are held back and sent
+// together in one pipelined batch: a group of acceptances is one round trip
+// (BEGIN, the lane locks, the inserts, COMMIT), a group of completions two
+// (the state changes and receipts, whose results decide the rest; then the
+// inserts and COMMIT).
 type pgGroup struct {
-	p  *Postgres
-	tx pgx.Tx
+	p    *Postgres
+	conn *pgxpool.Conn
+	held *[]pgStep
+}
+
+// pgStep is a statement held back, with what reads its result.
+type pgStep struct {
+	sql  string
+	args []any
+	read func(br pgx.BatchResults) error // nil: an Exec
 }
 
 var _ groupTx = pgGroup{}
 
-// runGroup runs fn in one READ COMMITTED transaction.
+func (g pgGroup) queue(read func(pgx.BatchResults) error, sql string, args ...any) {
+	*g.held = append(*g.held, pgStep{sql: sql, args: args, read: read})
+}
+
+// sync sends what is held as one batch and reads every result in order.
+func (g pgGroup) sync(ctx context.Context) error {
+	steps := *g.held
+	*g.held = nil
+	if len(steps) == 0 {
+		return nil
+	}
+	var b pgx.Batch
+	for _, st := range steps {
+		b.Queue(st.sql, st.args...)
+	}
+	br := g.conn.SendBatch(ctx, &b)
+	for _, st := range steps {
+		var err error
+		if st.read != nil {
+			err = st.read(br)
+		} else {
+			_, err = br.Exec()
+		}
+		if err != nil {
+			_ = br.Close()
+			return err
+		}
+	}
+	return br.Close()
+}
+
+// runGroup runs fn in one READ COMMITTED transaction whose statements are
+// pipelined. A failure rolls back; a connection left in a broken state is
+// closed by the pool on release.
 func (p *Postgres) runGroup(ctx context.Context, fn func(tx groupTx) error) error {
-	return pgx.BeginFunc(ctx, p.pool, func(tx pgx.Tx) error { return fn(pgGroup{p, tx}) })
+	conn, err := p.pool.Acquire(ctx)
+	if err != nil {
+		return err
+	}
+	defer conn.Release()
+	g := pgGroup{p: p, conn: conn, held: new([]pgStep)}
+	g.queue(nil, "BEGIN")
+	err = fn(g)
+	if err == nil {
+		var tag pgconn.CommandTag
+		g.queue(func(br pgx.BatchResults) error {
+			var err error
+			tag, err = br.Exec()
+			return err
+		}, "COMMIT")
+		err = g.sync(ctx)
+		if err == nil && tag.String() != "COMMIT" {
+			err = fmt.Errorf("commit: %s", tag.String())
+		}
+		if err == nil {
+			return nil
+		}
+	}
+	// A failed statement aborted the pipeline: the transaction is open (or
+	// was never begun); end it so the connection goes back clean.
+	rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+	defer cancel()
+	if _, rerr := conn.Exec(rctx, "ROLLBACK"); rerr != nil {
+		conn.Conn().Close(rctx) // never hand a half-open transaction back to the pool
+	}
+	return err
 }
 
 func (g pgGroup) lockLanes(ctx context.Context, lanes []laneRef) error {
@@ -35,11 +110,11 @@ func (g pgGroup) lockLanes(ctx context.Context, lanes []laneRef) error {
 	// wait on each other in a cycle.
 	slices.Sort(keys)
 	keys = slices.Compact(keys)
-	_, err := g.tx.Exec(ctx, `SELECT pg_advisory_xact_lock(k) FROM unnest($1::int8[]) WITH ORDINALITY AS u(k, n) ORDER BY n`, keys)
-	return err
+	g.queue(nil, `SELECT pg_advisory_xact_lock(k) FROM unnest($1::int8[]) WITH ORDINALITY AS u(k, n) ORDER BY n`, keys)
+	return nil
 }
 
-func (g pgGroup) settle(ctx context.Context, fins []*finish, now time.Time) (map[int64]bool, error) {
+func (g pgGroup) settle(ctx context.Context, fins []*finish, now time.Time, matched map[int64]bool) error {
 	n := len(fins)
 	var (
 		ids      = make([]int64, n)
@@ -65,7 +140,17 @@ func (g pgGroup) settle(ctx context.Context, fins []*finish, now time.Time) (map
 		}
 		release[i] = f.release
 	}
-	rows, err := g.tx.Query(ctx, `
+	g.queue(func(br pgx.BatchResults) error {
+		rows, err := br.Query()
+		if err != nil {
+			return err
+		}
+		changed, err := pgx.CollectRows(rows, pgx.RowTo[int64])
+		for _, id := range changed {
+			matched[id] = true
+		}
+		return err
+	}, `
 		UPDATE jobs SET
 			state = u.state,
 			progress = CASE WHEN u.progress >= 0 THEN u.progress ELSE jobs.progress END,
@@ -81,62 +166,53 @@ func (g pgGroup) settle(ctx context.Context, fins []*finish, now time.Time) (map
 		WHERE jobs.id = u.id AND jobs.lease_token = u.token AND jobs.state = 'pending'
 		RETURNING jobs.id`,
 		ids, tokens, states, progress, nextAt, reasons, undo, release, now)
-	if err != nil {
-		return nil, err
-	}
-	changed, err := pgx.CollectRows(rows, pgx.RowTo[int64])
-	if err != nil {
-		return nil, err
-	}
-	matched := make(map[int64]bool, len(changed))
-	for _, id := range changed {
-		matched[id] = true
-	}
-	return matched, nil
+	return nil
 }
 
-func (g pgGroup) markRead(ctx context.Context, rs []Receipts, now time.Time) (map[ChatRef][]ReadMessage, error) {
+func (g pgGroup) markRead(ctx context.Context, rs []Receipts, now time.Time, out map[ChatRef][]ReadMessage) error {
 	channels, chats, ats := make([]string, len(rs)), make([]int64, len(rs)), make([]time.Time, len(rs))
 	for i, r := range rs {
 		channels[i], chats[i], ats[i] = r.Channel, r.ChatID, orNow(r.At, now)
 	}
 	// The UPDATE locks the rows, so two concurrent receipts for one chat
 	// cannot both report a message.
-	rows, err := g.tx.Query(ctx, `
+	g.queue(func(br pgx.BatchResults) error {
+		rows, err := br.Query()
+		if err != nil {
+			return err
+		}
+		type row struct {
+			c  ChatRef
+			m  ReadMessage
+			id int64
+		}
+		read, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (row, error) {
+			var x row
+			err := r.Scan(&x.c.Channel, &x.c.ChatID, &x.m.TurnID, &x.m.SentAt, &x.m.ReadAt, &x.id)
+			x.m.SentAt, x.m.ReadAt = x.m.SentAt.UTC(), x.m.ReadAt.UTC()
+			return x, err
+		})
+		if err != nil {
+			return err
+		}
+		slices.SortFunc(read, func(a, b row) int { return cmp.Compare(a.id, b.id) })
+		for _, x := range read {
+			out[x.c] = append(out[x.c], x.m)
+		}
+		return nil
+	}, `
 		UPDATE sent_messages s SET read_at = u.at
 		FROM unnest($1::text[], $2::int8[], $3::timestamptz[]) AS u(channel, chat_id, at)
 		WHERE s.channel = u.channel AND s.chat_id = u.chat_id AND s.read_at IS NULL
 		RETURNING s.channel, s.chat_id, s.turn_id, s.sent_at, s.read_at, s.id`,
 		channels, chats, ats)
-	if err != nil {
-		return nil, err
-	}
-	out := map[ChatRef][]ReadMessage{}
-	type row struct {
-		c  ChatRef
-		m  ReadMessage
-		id int64
-	}
-	read, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (row, error) {
-		var x row
-		err := r.Scan(&x.c.Channel, &x.c.ChatID, &x.m.TurnID, &x.m.SentAt, &x.m.ReadAt, &x.id)
-		x.m.SentAt, x.m.ReadAt = x.m.SentAt.UTC(), x.m.ReadAt.UTC()
-		return x, err
-	})
-	if err != nil {
-		return nil, err
-	}
-	slices.SortFunc(read, func(a, b row) int { return cmp.Compare(a.id, b.id) })
-	for _, x := range read {
-		out[x.c] = append(out[x.c], x.m)
-	}
-	return out, nil
+	return nil
 }
 
 // insertJobs relies on the identity column numbering the rows of one
 // INSERT ... SELECT in the SELECT's order: the ids returned, sorted, are
 // those of the inserted rows in input order.
-func (g pgGroup) insertJobs(ctx context.Context, jobs []NewJob, now time.Time) ([]int64, error) {
+func (g pgGroup) insertJobs(ctx context.Context, jobs []NewJob, now time.Time, ids []int64) error {
 	n := len(jobs)
 	var (
 		channels = make([]string, n)
@@ -151,7 +227,13 @@ func (g pgGroup) insertJobs(ctx context.Context, jobs []NewJob, now time.Time) (
 		channels[i], kinds[i], lanes[i], dedups[i] = j.Channel, string(j.Kind), j.Lane, j.DedupKey
 		prios[i], payloads[i], nextAt[i] = int32(j.Priority), payloadOf(j.Payload), orNow(j.NotBefore, now)
 	}
-	rows, err := g.tx.Query(ctx, `
+	g.queue(func(br pgx.BatchResults) error {
+		rows, err := br.Query()
+		if err != nil {
+			return err
+		}
+		return assignJobIDs(rows, jobs, ids)
+	}, `
 		INSERT INTO jobs (channel, kind, lane, dedup_key, priority, payload, next_attempt_at, created_at, updated_at)
 		SELECT channel, kind, lane, NULLIF(dedup, ''), priority, payload, next_at, $8, $8
 		FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::int4[], $6::bytea[], $7::timestamptz[])
@@ -160,9 +242,12 @@ func (g pgGroup) insertJobs(ctx context.Context, jobs []NewJob, now time.Time) (
 		ON CONFLICT (channel, kind, dedup_key) DO NOTHING
 		RETURNING id, channel, kind, coalesce(dedup_key, '')`,
 		channels, kinds, lanes, dedups, prios, payloads, nextAt, now)
-	if err != nil {
-		return nil, err
-	}
+	return nil
+}
+
+// assignJobIDs reads the ids an insert returned and gives each new job its
+// own, in input order; a job whose dedup key was known keeps 0.
+func assignJobIDs(rows pgx.Rows, jobs []NewJob, ids []int64) error {
 	type ret struct {
 		id                   int64
 		channel, kind, dedup string
@@ -173,7 +258,7 @@ func (g pgGroup) insertJobs(ctx context.Context, jobs []NewJob, now time.Time) (
 		return x, err
 	})
 	if err != nil {
-		return nil, err
+		return err
 	}
 	fresh := make(map[[3]string]bool, len(got))
 	for _, x := range got {
@@ -182,19 +267,18 @@ func (g pgGroup) insertJobs(ctx context.Context, jobs []NewJob, now time.Time) (
 		}
 	}
 	slices.SortFunc(got, func(a, b ret) int { return cmp.Compare(a.id, b.id) })
-	ids := make([]int64, n)
 	next := 0
 	for i, j := range jobs {
 		if j.DedupKey != "" && !fresh[[3]string{j.Channel, string(j.Kind), j.DedupKey}] {
 			continue // already stored
 		}
 		if next >= len(got) {
-			return nil, fmt.Errorf("insert jobs: %d rows returned for more new jobs", len(got))
+			return fmt.Errorf("insert jobs: %d rows returned for more new jobs", len(got))
 		}
 		ids[i] = got[next].id
 		next++
 	}
-	return ids, nil
+	return nil
 }
 
 func (g pgGroup) putMaps(ctx context.Context, maps []MessageMap, now time.Time) error {
@@ -202,13 +286,13 @@ func (g pgGroup) putMaps(ctx context.Context, maps []MessageMap, now time.Time) 
 	for i, m := range maps {
 		channels[i], chats[i], tg[i], turnIDs[i] = m.Channel, m.ChatID, int64(m.TelegramID), m.TurnID
 	}
-	_, err := g.tx.Exec(ctx, `
+	g.queue(nil, `
 		INSERT INTO message_map (channel, chat_id, telegram_id, turn_id, created_at)
 		SELECT channel, chat_id, telegram_id, turn_id, $5
 		FROM unnest($1::text[], $2::int8[], $3::int8[], $4::text[]) AS u(channel, chat_id, telegram_id, turn_id)
 		ON CONFLICT (channel, chat_id, telegram_id) DO UPDATE SET turn_id = EXCLUDED.turn_id`,
 		channels, chats, tg, turnIDs, now)
-	return err
+	return nil
 }
 
 func (g pgGroup) putCallbacks(ctx context.Context, cbs []Callback, now time.Time) error {
@@ -224,13 +308,13 @@ func (g pgGroup) putCallbacks(ctx context.Context, cbs []Callback, now time.Time
 		replies[i], replyIDs[i], titles[i], descs[i] = c.Reply, c.ReplyID, c.Title, c.Description
 		chats[i], created[i] = c.ChatID, orNow(c.CreatedAt, now)
 	}
-	_, err := g.tx.Exec(ctx, `
+	g.queue(nil, `
 		INSERT INTO callbacks (channel, key, grp, chat_id, turn_id, reply, reply_id, title, description, created_at)
 		SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::int8[], $5::text[], $6::text[], $7::text[],
 			$8::text[], $9::text[], $10::timestamptz[])
 		ON CONFLICT (channel, key) DO NOTHING`,
 		channels, keys, groups, chats, turnIDs, replies, replyIDs, titles, descs, created)
-	return err
+	return nil
 }
 
 func (g pgGroup) putSent(ctx context.Context, sent []Sent, now time.Time) error {
@@ -238,12 +322,12 @@ func (g pgGroup) putSent(ctx context.Context, sent []Sent, now time.Time) error 
 	for i, s := range sent {
 		channels[i], chats[i], turnIDs[i], at[i] = s.Channel, s.ChatID, s.TurnID, orNow(s.SentAt, now)
 	}
-	_, err := g.tx.Exec(ctx, `
+	g.queue(nil, `
 		INSERT INTO sent_messages (channel, chat_id, turn_id, sent_at)
 		SELECT * FROM unnest($1::text[], $2::int8[], $3::text[], $4::timestamptz[])
 		ON CONFLICT (channel, chat_id, turn_id) DO NOTHING`,
 		channels, chats, turnIDs, at)
-	return err
+	return nil
 }
 
 func (g pgGroup) clearGone(ctx context.Context, chats []ChatRef, now time.Time) error {
@@ -251,20 +335,18 @@ func (g pgGroup) clearGone(ctx context.Context, chats []ChatRef, now time.Time) 
 	for i, c := range chats {
 		channels[i], ids[i] = c.Channel, c.ChatID
 	}
-	_, err := g.tx.Exec(ctx, `
+	g.queue(nil, `
 		INSERT INTO chats (channel, chat_id, seen_at)
 		SELECT channel, chat_id, $3 FROM unnest($1::text[], $2::int8[]) AS u(channel, chat_id)
 		ON CONFLICT (channel, chat_id) DO UPDATE
 		SET gone_reason = NULL, gone_at = NULL, seen_at = EXCLUDED.seen_at`,
 		channels, ids, now)
-	return err
+	return nil
 }
 
 func (g pgGroup) setOffsets(ctx context.Context, offs []Offset) error {
 	for _, o := range offs {
-		if err := setOffsetPostgres(ctx, g.tx, o.Channel, o.Next); err != nil {
-			return err
-		}
+		g.queue(nil, setOffsetSQL, o.Channel, o.Next)
 	}
 	return nil
 }
@@ -274,12 +356,13 @@ type pgExecer interface {
 	Exec(ctx context.Context, sql string, args ...any) (pgconn.CommandTag, error)
 }
 
+const setOffsetSQL = `
+		INSERT INTO offsets (channel, next) VALUES ($1, $2)
+		ON CONFLICT (channel) DO UPDATE SET next = GREATEST(offsets.next, EXCLUDED.next)`
+
 // setOffsetPostgres stores a polled bot's offset, never moving it backwards.
 func setOffsetPostgres(ctx context.Context, q pgExecer, channel string, next int64) error {
-	if _, err := q.Exec(ctx, `
-		INSERT INTO offsets (channel, next) VALUES ($1, $2)
-		ON CONFLICT (channel) DO UPDATE SET next = GREATEST(offsets.next, EXCLUDED.next)`,
-		channel, next); err != nil {
+	if _, err := q.Exec(ctx, setOffsetSQL, channel, next); err != nil {
 		return fmt.Errorf("offset: %w", err)
 	}
 	return nil

@@ -25,7 +25,10 @@ func (s *SQLite) runGroup(ctx context.Context, fn func(tx groupTx) error) error 
 // lockLanes has nothing to do: writes are serialised by the one writer.
 func (sqliteGroup) lockLanes(context.Context, []laneRef) error { return nil }
 
-func (g sqliteGroup) settle(ctx context.Context, fins []*finish, now time.Time) (map[int64]bool, error) {
+// sync has nothing to do: statements run when they are given.
+func (sqliteGroup) sync(context.Context) error { return nil }
+
+func (g sqliteGroup) settle(ctx context.Context, fins []*finish, now time.Time, matched map[int64]bool) error {
 	stmt, err := g.tx.PrepareContext(ctx, `
 		UPDATE jobs SET
 			state = :state,
@@ -39,10 +42,9 @@ func (g sqliteGroup) settle(ctx context.Context, fins []*finish, now time.Time) 
 			updated_at = :now
 		WHERE id = :id AND lease_token = :token AND state = 'pending'`)
 	if err != nil {
-		return nil, err
+		return err
 	}
 	defer stmt.Close()
-	matched := make(map[int64]bool, len(fins))
 	for _, f := range fins {
 		var next, reason any
 		if !f.nextAt.IsZero() {
@@ -60,19 +62,18 @@ func (g sqliteGroup) settle(ctx context.Context, fins []*finish, now time.Time) 
 			sql.Named("release", f.release), sql.Named("now", micros(now)),
 			sql.Named("id", f.job.ID), sql.Named("token", f.job.Token))
 		if err != nil {
-			return nil, err
+			return err
 		}
 		if n, err := res.RowsAffected(); err != nil {
-			return nil, err
+			return err
 		} else if n > 0 {
 			matched[f.job.ID] = true
 		}
 	}
-	return matched, nil
+	return nil
 }
 
-func (g sqliteGroup) markRead(ctx context.Context, rs []Receipts, now time.Time) (map[ChatRef][]ReadMessage, error) {
-	out := map[ChatRef][]ReadMessage{}
+func (g sqliteGroup) markRead(ctx context.Context, rs []Receipts, now time.Time, out map[ChatRef][]ReadMessage) error {
 	for _, r := range rs {
 		at := orNow(r.At, now)
 		rows, err := g.tx.QueryContext(ctx, `
@@ -81,7 +82,7 @@ func (g sqliteGroup) markRead(ctx context.Context, rs []Receipts, now time.Time)
 			RETURNING turn_id, sent_at, id`,
 			micros(at), r.Channel, r.ChatID)
 		if err != nil {
-			return nil, err
+			return err
 		}
 		type row struct {
 			m  ReadMessage
@@ -93,13 +94,13 @@ func (g sqliteGroup) markRead(ctx context.Context, rs []Receipts, now time.Time)
 			var sent int64
 			if err := rows.Scan(&x.m.TurnID, &sent, &x.id); err != nil {
 				rows.Close()
-				return nil, err
+				return err
 			}
 			x.m.SentAt, x.m.ReadAt = fromMicros(sent), at
 			read = append(read, x)
 		}
 		if err := errors.Join(rows.Err(), rows.Close()); err != nil {
-			return nil, err
+			return err
 		}
 		slices.SortFunc(read, func(a, b row) int { return cmp.Compare(a.id, b.id) })
 		c := ChatRef{r.Channel, r.ChatID}
@@ -107,28 +108,27 @@ func (g sqliteGroup) markRead(ctx context.Context, rs []Receipts, now time.Time)
 			out[c] = append(out[c], x.m)
 		}
 	}
-	return out, nil
+	return nil
 }
 
-func (g sqliteGroup) insertJobs(ctx context.Context, jobs []NewJob, now time.Time) ([]int64, error) {
+func (g sqliteGroup) insertJobs(ctx context.Context, jobs []NewJob, now time.Time, ids []int64) error {
 	stmt, err := g.tx.PrepareContext(ctx, `
 		INSERT INTO jobs (channel, kind, lane, dedup_key, priority, payload, next_attempt_at, created_at, updated_at)
 		VALUES (?, ?, ?, NULLIF(?, ''), ?, ?, ?, ?, ?)
 		ON CONFLICT (channel, kind, dedup_key) DO NOTHING
 		RETURNING id`)
 	if err != nil {
-		return nil, err
+		return err
 	}
 	defer stmt.Close()
-	ids := make([]int64, len(jobs))
 	for i, j := range jobs {
 		err := stmt.QueryRowContext(ctx, j.Channel, string(j.Kind), j.Lane, j.DedupKey, j.Priority,
 			payloadOf(j.Payload), micros(orNow(j.NotBefore, now)), micros(now), micros(now)).Scan(&ids[i])
 		if err != nil && !errors.Is(err, sql.ErrNoRows) {
-			return nil, err
+			return err
 		}
 	}
-	return ids, nil
+	return nil
 }
 
 // each runs one prepared statement once per row.

@@ -39,6 +39,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"github.com/turn-telegram/turn-telegram/store"
 	"io"
 	"log/slog"
 	"os"
@@ -83,6 +84,10 @@ type Run struct {
 	// StoreCalls are the connector's calls to the store, busiest first.
 	StoreCalls   []StoreCall `json:"store_calls,omitempty"`
 	JobsPerClaim float64     `json:"jobs_per_claim,omitempty"`
+	// Commits and CommittedWrites are the store's group commits in the
+	// run: writes per commit is the mean group size.
+	Commits         float64 `json:"commits,omitempty"`
+	CommittedWrites float64 `json:"committed_writes,omitempty"`
 }
 
 func run(ctx context.Context, c *config, out io.Writer) error {
@@ -203,7 +208,10 @@ func runScenario(ctx context.Context, c *config, st, name string, logw *counting
 	}
 	logged := logw.snapshot()
 	m := startMeter(w.pid(), st == "postgres")
+	commits0, writes0 := store.GroupStats()
 	res, err := w.run(ctx, req)
+	commits1, writes1 := store.GroupStats()
+	r.Commits, r.CommittedWrites = commits1-commits0, writes1-writes0
 	r.Usage = m.finish()
 	r.Logged = logw.snapshot().minus(logged)
 	r.StoreCalls, r.JobsPerClaim = svc.st.snapshot(time.Duration(r.Usage.Wall * float64(time.Second)))

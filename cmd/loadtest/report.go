@@ -189,6 +189,9 @@ func (rep *report) add(out io.Writer, r Run, ceilings map[int]Ceiling, conc int)
 	if len(r.StoreCalls) > 0 {
 		fmt.Fprintf(out, "  store    %s (%.1f jobs per claim)\n", formatCalls(r.StoreCalls, r.Messages), r.JobsPerClaim)
 	}
+	if r.Commits > 0 {
+		fmt.Fprintf(out, "  commits  %.0f group commits for %.0f writes: %.1f writes per commit\n", r.Commits, r.CommittedWrites, r.CommittedWrites/r.Commits)
+	}
 	if r.Logged.Warn+r.Logged.Error > 0 {
 		fmt.Fprintf(out, "  service logged %d warnings and %d errors\n", r.Logged.Warn, r.Logged.Error)
 	}

@@ -5,6 +5,7 @@ import (
 	"slices"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/turn-telegram/turn-telegram/store"
 )
@@ -16,6 +17,7 @@ var fairCases = []conformanceCase{
 	{"ClaimAfterChannel", testClaimAfter},
 	{"GroupCommitUnderConcurrency", testGroupCommit},
 	{"GroupCommitLeaseLostAlone", testGroupLeaseLost},
+	{"StaleFinishLeavesReceiptsUnread", testStaleReceipts},
 }
 
 // jobsOf is n jobs of channel, each in its own lane.
@@ -162,5 +164,33 @@ func testGroupLeaseLost(t *testing.T, s store.Store) {
 	}
 	if got, err := s.TurnID(t.Context(), ch, 2, 2); err != nil || got != "good" {
 		t.Fatalf("the good Complete's map: %q, %v", got, err)
+	}
+}
+
+// testStaleReceipts: a stale finish that carries read receipts, alone or in
+// a group, marks nothing read: a later receipt still reports the message.
+func testStaleReceipts(t *testing.T, s store.Store) {
+	_, err := s.Enqueue(t.Context(), store.Batch{Sent: []store.Sent{{Channel: ch, ChatID: 3, TurnID: "m1"}}})
+	noErr(t, "Enqueue(sent)", err)
+	enqueue(t, s, job("a"), job("b"))
+	jobs := claim(t, s, store.ClaimParams{Limit: 2})
+	stale := jobs[0]
+	stale.Token = "not-the-lease"
+	var wg sync.WaitGroup
+	var errStale, errGood error
+	wg.Go(func() {
+		errStale = s.Complete(t.Context(), stale, store.Batch{Receipts: []store.Receipts{receiptsOf(ch, 3, time.Time{})}})
+	})
+	wg.Go(func() { errGood = s.Complete(t.Context(), jobs[1], store.Batch{}) })
+	wg.Wait()
+	isErr(t, "stale Complete", errStale, store.ErrLeaseLost)
+	noErr(t, "Complete", errGood)
+	if got := statusJobs(t, s, ch); len(got) != 0 {
+		t.Fatalf("a stale Complete queued statuses: %+v", got)
+	}
+	_, err = s.Enqueue(t.Context(), store.Batch{Receipts: []store.Receipts{receiptsOf(ch, 3, time.Time{})}})
+	noErr(t, "Enqueue(receipts)", err)
+	if got := statusJobs(t, s, ch); len(got) != 2 || got[0].TurnID != "m1" {
+		t.Fatalf("the message a stale Complete would have read: %+v", got)
 	}
 }
