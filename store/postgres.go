@@ -36,7 +36,9 @@ type Postgres struct {
 	writes    atomic.Int64
 	analyzing atomic.Bool
 
-	commit *committer
+	// Acceptances and job state changes have committers of their own, so
+	// that a webhook's answer never waits behind a group of completions.
+	accept, settle *committer
 }
 
 var _ Store = (*Postgres)(nil)
@@ -62,10 +64,6 @@ func (p *Postgres) noteWrites(n int) {
 	}()
 }
 
-// pgCommitters is how many group transactions one process has in flight at
-// once: while one waits for its commit's fsync the next gathers and writes.
-const pgCommitters = 4
-
 // OpenPostgres connects to the database at url (a postgres:// URL or DSN, as
 // pgx parses it: search_path selects the schema, pool_max_conns sizes the
 // pool). It does not migrate: call Migrate.
@@ -90,7 +88,8 @@ func OpenPostgres(ctx context.Context, url string) (*Postgres, error) {
 		return nil, fmt.Errorf("store: open postgres: %w", err)
 	}
 	p := &Postgres{pool: pool, conn: cfg.ConnConfig.Copy(), salt: schema}
-	p.commit = newCommitter(pgCommitters, p.runGroup, p.noteWrites)
+	p.accept = newCommitter(1, p.runGroup, p.noteWrites)
+	p.settle = newCommitter(1, p.runGroup, p.noteWrites)
 	return p, nil
 }
 
@@ -134,7 +133,8 @@ func (p *Postgres) Ping(ctx context.Context) error {
 
 // Close closes the pool, waiting for connections in use to be returned.
 func (p *Postgres) Close() error {
-	p.commit.close()
+	p.accept.close()
+	p.settle.close()
 	p.pool.Close()
 	return nil
 }

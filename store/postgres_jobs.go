@@ -14,7 +14,7 @@ func (p *Postgres) Enqueue(ctx context.Context, b Batch) ([]int64, error) {
 		return nil, fmt.Errorf("store: enqueue: %w", err)
 	}
 	op := &writeOp{batch: b}
-	if err := p.commit.do(ctx, op); err != nil {
+	if err := p.accept.do(ctx, op); err != nil {
 		return nil, fmt.Errorf("store: enqueue: %w", err)
 	}
 	return op.ids, nil
@@ -106,22 +106,22 @@ func (p *Postgres) Claim(ctx context.Context, cp ClaimParams) ([]Job, error) {
 
 // Advance records progress parts done of a claimed job, with b.
 func (p *Postgres) Advance(ctx context.Context, job Job, progress int, b Batch) error {
-	return finishJob(ctx, p.commit, "advance", advanceOf(job, progress), b)
+	return finishJob(ctx, p.settle, "advance", advanceOf(job, progress), b)
 }
 
 // Complete marks a claimed job done, with b.
 func (p *Postgres) Complete(ctx context.Context, job Job, b Batch) error {
-	return finishJob(ctx, p.commit, "complete", completeOf(job), b)
+	return finishJob(ctx, p.settle, "complete", completeOf(job), b)
 }
 
 // Retry releases a claimed job to be tried again at `at`.
 func (p *Postgres) Retry(ctx context.Context, job Job, at time.Time, reason string, uncount bool) error {
-	return finishJob(ctx, p.commit, "retry", retryOf(job, at, reason, uncount), Batch{})
+	return finishJob(ctx, p.settle, "retry", retryOf(job, at, reason, uncount), Batch{})
 }
 
 // Kill moves a claimed job to the dead-letter state, with b.
 func (p *Postgres) Kill(ctx context.Context, job Job, reason string, b Batch) error {
-	return finishJob(ctx, p.commit, "kill", killOf(job, reason), b)
+	return finishJob(ctx, p.settle, "kill", killOf(job, reason), b)
 }
 
 // ListJobs lists jobs matching f, newest first.
