@@ -44,8 +44,8 @@ func (l *Limits) defaults() {
 // hold a bot-wide token while it waits), then bot-wide.
 type limiter struct {
 	cfg    Limits
-	shared store.Store // nil: in-memory buckets
-	prefix string      // bucket key prefix: the bot's channel
+	shared store.RateBuckets // nil: in-memory buckets
+	prefix string            // bucket key prefix: the bot's channel
 	bot    *rate.Limiter
 	mu     sync.Mutex
 	chats  map[int64]*chatLimit
@@ -57,7 +57,7 @@ type chatLimit struct {
 	used time.Time
 }
 
-func newLimiter(cfg Limits, st store.Store, channel string) *limiter {
+func newLimiter(cfg Limits, st store.RateBuckets, channel string) *limiter {
 	cfg.defaults()
 	l := &limiter{cfg: cfg, prefix: "tg:" + channel + ":", bot: rate.NewLimiter(rate.Limit(cfg.PerSecond), 1), chats: map[int64]*chatLimit{}}
 	if cfg.Shared {

@@ -62,7 +62,7 @@ func (s *Service) Poll(ctx context.Context, ch *Channel) error {
 			continue
 		}
 		backoff = 0
-		s.notify()
+		s.notify(store.KindUpdate)
 	}
 	return nil
 }

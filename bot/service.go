@@ -58,7 +58,7 @@ type Options struct {
 type Service struct {
 	st     store.Store
 	opt    Options
-	notify func()
+	notify func(kinds ...store.Kind)
 
 	mu       sync.RWMutex
 	channels map[string]*Channel
@@ -76,8 +76,9 @@ type Channel struct {
 }
 
 // NewService makes a service over st. notify is called after every enqueue
-// so the delivery engine starts at once (nil: rely on its polling).
-func NewService(st store.Store, opt Options, notify func()) *Service {
+// with the kinds of the jobs enqueued, so the delivery engine starts at
+// once (nil: rely on its polling).
+func NewService(st store.Store, opt Options, notify func(kinds ...store.Kind)) *Service {
 	if opt.MediaLinkTTL <= 0 {
 		opt.MediaLinkTTL = 24 * time.Hour
 	}
@@ -96,14 +97,14 @@ func NewService(st store.Store, opt Options, notify func()) *Service {
 	}
 	opt.Limits.defaults()
 	if notify == nil {
-		notify = func() {}
+		notify = func(...store.Kind) {}
 	}
 	opt.PublicURL = strings.TrimRight(opt.PublicURL, "/")
 	return &Service{st: st, opt: opt, notify: notify, channels: map[string]*Channel{}}
 }
 
 // SetNotify sets the function called after every enqueue.
-func (s *Service) SetNotify(f func()) { s.notify = f }
+func (s *Service) SetNotify(f func(kinds ...store.Kind)) { s.notify = f }
 
 // AddChannel starts serving a channel (replacing one with the same key).
 func (s *Service) AddChannel(cfg ChannelConfig) (*Channel, error) {

@@ -53,7 +53,7 @@ func (s *Service) TelegramWebhook(w http.ResponseWriter, r *http.Request, key st
 		return
 	}
 	updatesAccepted.WithLabelValues(dupLabel(ids[0] == 0)).Inc()
-	s.notify()
+	s.notify(store.KindUpdate)
 	w.WriteHeader(http.StatusOK)
 }
 

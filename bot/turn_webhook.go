@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"errors"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -78,7 +79,7 @@ func (s *Service) TurnWebhook(w http.ResponseWriter, r *http.Request, key string
 	}
 	outboundAccepted.WithLabelValues("stored").Inc()
 	log.Debug("turn message accepted", "parts", len(rd.Plan.Parts))
-	s.notify()
+	s.notify(jobKinds(b.Jobs)...)
 	turn.WriteReply(w, turnID)
 }
 
@@ -148,4 +149,16 @@ func newMessageID() string {
 	b[8] = b[8]&0x3f | 0x80
 	h := hex.EncodeToString(b[:])
 	return h[0:8] + "-" + h[8:12] + "-" + h[12:16] + "-" + h[16:20] + "-" + h[20:]
+}
+
+// jobKinds are the distinct kinds of jobs, to nudge only the workers that
+// claim them.
+func jobKinds(jobs []store.NewJob) []store.Kind {
+	var kinds []store.Kind
+	for _, j := range jobs {
+		if !slices.Contains(kinds, j.Kind) {
+			kinds = append(kinds, j.Kind)
+		}
+	}
+	return kinds
 }

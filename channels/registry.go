@@ -14,7 +14,7 @@ import (
 
 // Config is what the registry needs.
 type Config struct {
-	Store store.Store
+	Store store.ChannelStore
 	Keys  *Keyring
 	// PublicURL is where Turn and Telegram reach the service: channels'
 	// webhook URLs are built on it. Adding a channel needs it.

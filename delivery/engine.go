@@ -8,7 +8,9 @@ import (
 	"maps"
 	"math/rand/v2"
 	"os"
+	"slices"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/turn-telegram/turn-telegram/store"
@@ -19,7 +21,7 @@ import (
 // OnDead; the engine applies them atomically with the state change.
 type Task struct {
 	store.Job
-	st   store.Store
+	st   store.Queue
 	done store.Batch
 	dead store.Batch
 }
@@ -97,22 +99,21 @@ func (o *Options) defaults() {
 
 // Engine claims and runs jobs until its context ends.
 type Engine struct {
-	st       store.Store
+	st       store.Queue
 	opt      Options
 	handlers map[store.Kind]Handler
 	kinds    []store.Kind
-	wake     chan struct{}
+	live     atomic.Pointer[[]*pool] // the pools of the current Run
 	now      func() time.Time
 }
 
 // New makes an engine over st.
-func New(st store.Store, opt Options) *Engine {
+func New(st store.Queue, opt Options) *Engine {
 	opt.defaults()
 	return &Engine{
 		st:       st,
 		opt:      opt,
 		handlers: map[store.Kind]Handler{},
-		wake:     make(chan struct{}, 1),
 		now:      time.Now,
 	}
 }
@@ -125,27 +126,48 @@ func (e *Engine) Handle(kind store.Kind, h Handler) {
 	e.handlers[kind] = h
 }
 
-// Notify nudges the engine to look for work now (after an enqueue).
-func (e *Engine) Notify() {
-	select {
-	case e.wake <- struct{}{}:
-	default:
+// Notify nudges the pools that handle these kinds (all, when none is
+// named) to look for work now, after an enqueue.
+func (e *Engine) Notify(kinds ...store.Kind) {
+	pools := e.live.Load()
+	if pools == nil {
+		return // not running: Run looks for work when it starts
+	}
+	for _, p := range *pools {
+		if len(kinds) == 0 || slices.ContainsFunc(kinds, func(k store.Kind) bool { return slices.Contains(p.kinds, k) }) {
+			p.nudge()
+		}
 	}
 }
 
+// claimCooldown is the least time between two claims of a busy pool: the
+// nudges of a flood of enqueues are gathered into claims of several jobs
+// (a claim costs the database about the same for one job as for ten)
+// instead of one query per message. An idle pool claims at once.
+const claimCooldown = 5 * time.Millisecond
+
 // pool is a set of workers with the kinds they claim. Each channel has at
 // most cap of the pool's jobs in hand, and channels take turns (after is
-// the last channel of the previous full claim), so one channel's backlog
-// never holds every worker while another waits.
+// the last channel of the previous claim that may not have reached every
+// channel), so one channel's backlog never holds every worker while another
+// waits.
 type pool struct {
 	kinds []store.Kind
 	size  int
 	cap   int
+	wake  chan struct{}
 
 	mu    sync.Mutex
 	held  map[string]int // jobs in hand per channel
 	total int
 	after string
+}
+
+func (p *pool) nudge() {
+	select {
+	case p.wake <- struct{}{}:
+	default:
+	}
 }
 
 // pools splits the registered kinds: each isolated kind gets its own pool,
@@ -168,6 +190,7 @@ func (e *Engine) pools() []*pool {
 			p.cap = p.size
 		}
 		p.held = map[string]int{}
+		p.wake = make(chan struct{}, 1)
 	}
 	return out
 }
@@ -184,35 +207,11 @@ func (e *Engine) Run(ctx context.Context, drain time.Duration) error {
 	})
 	defer stop()
 	pools := e.pools()
-	wakes := make([]chan struct{}, len(pools))
-	for i := range pools {
-		wakes[i] = make(chan struct{}, 1)
-	}
-	// One nudge wakes every pool.
+	e.live.Store(&pools)
+	defer e.live.Store(nil)
 	var loops sync.WaitGroup
-	loops.Add(1)
-	go func() {
-		defer loops.Done()
-		for {
-			select {
-			case <-ctx.Done():
-				return
-			case <-e.wake:
-				for _, w := range wakes {
-					select {
-					case w <- struct{}{}:
-					default:
-					}
-				}
-			}
-		}
-	}()
-	for i, p := range pools {
-		loops.Add(1)
-		go func() {
-			defer loops.Done()
-			e.loop(ctx, jobCtx, p, wakes[i], &wg)
-		}()
+	for _, p := range pools {
+		loops.Go(func() { e.loop(ctx, jobCtx, p, &wg) })
 	}
 	loops.Wait()
 	wg.Wait()
@@ -220,21 +219,33 @@ func (e *Engine) Run(ctx context.Context, drain time.Duration) error {
 }
 
 // loop claims for one pool until ctx is done.
-func (e *Engine) loop(ctx, jobCtx context.Context, p *pool, wake chan struct{}, wg *sync.WaitGroup) {
+func (e *Engine) loop(ctx, jobCtx context.Context, p *pool, wg *sync.WaitGroup) {
 	ticker := time.NewTicker(e.opt.Poll)
 	defer ticker.Stop()
 	backoff := time.Duration(0)
+	var last time.Time // the last claim
 	for {
 		p.mu.Lock()
 		free := p.size - p.total
+		busy := p.total > 0
 		held := maps.Clone(p.held)
 		after := p.after
 		p.mu.Unlock()
+		if wait := claimCooldown - time.Since(last); busy && free > 0 && wait > 0 {
+			t := time.NewTimer(wait)
+			select {
+			case <-ctx.Done():
+			case <-t.C:
+			}
+			t.Stop()
+			continue // the pool has changed meanwhile: look again
+		}
 		claimed := 0
 		if free > 0 && ctx.Err() == nil {
 			// A claim is not cancelled by shutdown: cut mid-statement it may
 			// commit leases whose jobs this process would then never run.
 			// The jobs it returns are handled within the drain like others.
+			last = time.Now()
 			cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
 			jobs, err := e.st.Claim(cctx, store.ClaimParams{
 				Worker: e.opt.Worker, Kinds: p.kinds, Limit: free, Lease: e.opt.Lease,
@@ -249,15 +260,21 @@ func (e *Engine) loop(ctx, jobCtx context.Context, p *pool, wake chan struct{}, 
 			}
 			claimed = len(jobs)
 			p.mu.Lock()
-			// Take turns: the next claim starts after the last channel served
-			// by a full one, and from the first channel after one that found
-			// less than it could take.
+			// Take turns: a full claim whose jobs are each of another
+			// channel may have stopped before reaching every channel, so
+			// the next starts after the last it served; otherwise every
+			// channel with claimable work had its turn, and the next claim
+			// starts from the first.
 			p.after = ""
+			channels := map[string]bool{}
 			for _, j := range jobs {
 				p.held[j.Channel]++
 				p.total++
-				if claimed == free {
-					p.after = max(p.after, j.Channel)
+				channels[j.Channel] = true
+			}
+			if claimed == free && len(channels) == claimed && claimed > 1 {
+				for ch := range channels {
+					p.after = max(p.after, ch)
 				}
 			}
 			p.mu.Unlock()
@@ -272,10 +289,7 @@ func (e *Engine) loop(ctx, jobCtx context.Context, p *pool, wake chan struct{}, 
 						p.total--
 						p.mu.Unlock()
 						wg.Done()
-						select {
-						case wake <- struct{}{}:
-						default:
-						}
+						p.nudge()
 					}()
 					e.run(jobCtx, j)
 				}(j)
@@ -288,7 +302,7 @@ func (e *Engine) loop(ctx, jobCtx context.Context, p *pool, wake chan struct{}, 
 			// Maybe more is due: claim again as soon as a slot frees.
 			select {
 			case <-ctx.Done():
-			case <-wake:
+			case <-p.wake:
 			case <-ticker.C:
 			}
 		} else {
@@ -299,7 +313,7 @@ func (e *Engine) loop(ctx, jobCtx context.Context, p *pool, wake chan struct{}, 
 			t := time.NewTimer(wait)
 			select {
 			case <-ctx.Done():
-			case <-wake:
+			case <-p.wake:
 			case <-t.C:
 			}
 			t.Stop()

@@ -64,7 +64,9 @@ type committer struct {
 	written func(jobs int) // after a commit, how many jobs it inserted
 	stop    chan struct{}
 	wg      sync.WaitGroup
-	once    sync.Once
+
+	mu     sync.RWMutex // held to send, so that none is sent after close
+	closed bool
 }
 
 // errClosed: the store was closed while the write waited.
@@ -88,20 +90,35 @@ func newCommitter(n int, run groupRunner, written func(int)) *committer {
 func (c *committer) do(ctx context.Context, op *writeOp) error {
 	op.ctx = ctx
 	op.done = make(chan struct{})
+	c.mu.RLock()
+	if c.closed {
+		c.mu.RUnlock()
+		return errClosed
+	}
 	select {
 	case c.in <- op:
 	case <-ctx.Done():
+		c.mu.RUnlock()
 		return ctx.Err()
-	case <-c.stop:
-		return errClosed
 	}
+	c.mu.RUnlock()
 	<-op.done
 	return op.err
 }
 
+// close stops the committers once the groups in flight are committed, and
+// fails what is still queued.
 func (c *committer) close() {
-	c.once.Do(func() { close(c.stop) })
+	c.mu.Lock()
+	if c.closed {
+		c.mu.Unlock()
+		return
+	}
+	c.closed = true
+	close(c.stop)
+	c.mu.Unlock()
 	c.wg.Wait()
+	c.drain()
 }
 
 func (c *committer) loop() {
@@ -114,7 +131,6 @@ func (c *committer) loop() {
 			select {
 			case first = <-c.in:
 			case <-c.stop:
-				c.drain()
 				return
 			}
 		}

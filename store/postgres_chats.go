@@ -28,40 +28,35 @@ func (p *Postgres) UseCallback(ctx context.Context, channel string, chatID int64
 	var cb Callback
 	var first bool
 	err := p.inTx(ctx, func(tx pgx.Tx) error {
-		err := tx.QueryRow(ctx, `
-			SELECT channel, key, grp, chat_id, turn_id, reply, reply_id, title, description, created_at
-			FROM callbacks WHERE channel = $1 AND key = $2`, channel, key).Scan(
-			&cb.Channel, &cb.Key, &cb.Group, &cb.ChatID, &cb.TurnID, &cb.Reply, &cb.ReplyID,
-			&cb.Title, &cb.Description, &cb.CreatedAt)
-		if noRows(err) {
-			return ErrNotFound
-		}
-		if err != nil {
-			return err
-		}
-		cb.CreatedAt = cb.CreatedAt.UTC()
-		t := now()
-		if maxAge > 0 && cb.CreatedAt.Before(t.Add(-maxAge)) {
-			return ErrNotFound
-		}
-		if cb.ChatID != chatID {
-			// A key pressed in another chat is forged: it must not use up
-			// the keyboard of the chat it belongs to.
-			return ErrNotFound
-		}
-		tag, err := tx.Exec(ctx, `
-			INSERT INTO callback_groups (channel, grp, key, used_at) VALUES ($1, $2, $3, $4)
-			ON CONFLICT (channel, grp) DO NOTHING`, channel, cb.Group, key, t)
-		if err != nil {
-			return err
-		}
-		first = tag.RowsAffected() == 1
-		return nil
+		var err error
+		cb, first, err = useCallback(ctx, pgCallbacks{tx}, channel, chatID, key, maxAge)
+		return err
 	})
-	if err != nil {
-		return Callback{}, false, fmt.Errorf("store: use callback %q: %w", key, err)
+	return cb, first, err
+}
+
+// pgCallbacks is UseCallback's dialect on PostgreSQL.
+type pgCallbacks struct{ tx pgx.Tx }
+
+func (c pgCallbacks) callback(ctx context.Context, channel, key string) (Callback, error) {
+	var cb Callback
+	err := c.tx.QueryRow(ctx, `
+		SELECT channel, key, grp, chat_id, turn_id, reply, reply_id, title, description, created_at
+		FROM callbacks WHERE channel = $1 AND key = $2`, channel, key).Scan(
+		&cb.Channel, &cb.Key, &cb.Group, &cb.ChatID, &cb.TurnID, &cb.Reply, &cb.ReplyID,
+		&cb.Title, &cb.Description, &cb.CreatedAt)
+	if noRows(err) {
+		return cb, ErrNotFound
 	}
-	return cb, first, nil
+	cb.CreatedAt = cb.CreatedAt.UTC()
+	return cb, err
+}
+
+func (c pgCallbacks) useGroup(ctx context.Context, channel, group, key string, at time.Time) (bool, error) {
+	tag, err := c.tx.Exec(ctx, `
+		INSERT INTO callback_groups (channel, grp, key, used_at) VALUES ($1, $2, $3, $4)
+		ON CONFLICT (channel, grp) DO NOTHING`, channel, group, key, at)
+	return tag.RowsAffected() == 1, err
 }
 
 // SetChatGone marks a chat as unreachable.

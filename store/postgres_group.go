@@ -65,9 +65,15 @@ func (g pgGroup) sync(ctx context.Context) error {
 }
 
 // runGroup runs fn in one READ COMMITTED transaction whose statements are
-// pipelined. A failure rolls back; a connection left in a broken state is
-// closed by the pool on release.
+// pipelined. A failure rolls back; a connection that cannot roll back is
+// closed.
 func (p *Postgres) runGroup(ctx context.Context, fn func(tx groupTx) error) error {
+	return p.pipelined(ctx, func(g pgGroup) error { return fn(g) })
+}
+
+// pipelined runs fn in one transaction whose statements fn queues; they are
+// sent together at fn's syncs and with the COMMIT.
+func (p *Postgres) pipelined(ctx context.Context, fn func(g pgGroup) error) error {
 	conn, err := p.pool.Acquire(ctx)
 	if err != nil {
 		return err

@@ -40,17 +40,18 @@ func (p *Postgres) Extend(ctx context.Context, job Job, lease time.Duration) err
 // than it was, which costs one burst.
 func (p *Postgres) Take(ctx context.Context, key string, rate float64, burst int) (time.Duration, error) {
 	var tokens float64
-	err := p.inTx(ctx, func(tx pgx.Tx) error {
-		if _, err := tx.Exec(ctx, `SET LOCAL synchronous_commit = off`); err != nil {
-			return err
-		}
-		return tx.QueryRow(ctx, `
+	// One round trip: BEGIN, the setting, the reservation and COMMIT go
+	// together.
+	err := p.pipelined(ctx, func(g pgGroup) error {
+		g.queue(nil, `SET LOCAL synchronous_commit = off`)
+		g.queue(func(br pgx.BatchResults) error { return br.QueryRow().Scan(&tokens) }, `
 			INSERT INTO rate_buckets AS b (key, tokens, updated_at) VALUES ($1, $2::float8 - 1, $4)
 			ON CONFLICT (key) DO UPDATE SET
 				tokens = LEAST($2::float8, b.tokens
 					+ GREATEST(0, extract(epoch FROM ($4::timestamptz - b.updated_at))) * $3::float8) - 1,
 				updated_at = GREATEST(b.updated_at, $4::timestamptz)
-			RETURNING tokens`, key, float64(burst), rate, now()).Scan(&tokens)
+			RETURNING tokens`, key, float64(burst), rate, now())
+		return nil
 	})
 	if err != nil {
 		return 0, fmt.Errorf("store: take %q: %w", key, err)

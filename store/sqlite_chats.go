@@ -28,42 +28,40 @@ func (s *SQLite) UseCallback(ctx context.Context, channel string, chatID int64, 
 	var cb Callback
 	var first bool
 	err := s.write(ctx, func(tx *sql.Tx) error {
-		var created int64
-		err := tx.QueryRowContext(ctx, `
-			SELECT channel, key, grp, chat_id, turn_id, reply, reply_id, title, description, created_at
-			FROM callbacks WHERE channel = ? AND key = ?`, channel, key).Scan(
-			&cb.Channel, &cb.Key, &cb.Group, &cb.ChatID, &cb.TurnID, &cb.Reply, &cb.ReplyID,
-			&cb.Title, &cb.Description, &created)
-		if errors.Is(err, sql.ErrNoRows) {
-			return ErrNotFound
-		}
-		if err != nil {
-			return err
-		}
-		cb.CreatedAt = fromMicros(created)
-		t := now()
-		if maxAge > 0 && cb.CreatedAt.Before(t.Add(-maxAge)) {
-			return ErrNotFound
-		}
-		if cb.ChatID != chatID {
-			// A key pressed in another chat is forged: it must not use up
-			// the keyboard of the chat it belongs to.
-			return ErrNotFound
-		}
-		res, err := tx.ExecContext(ctx, `
-			INSERT INTO callback_groups (channel, grp, key, used_at) VALUES (?, ?, ?, ?)
-			ON CONFLICT (channel, grp) DO NOTHING`, channel, cb.Group, key, micros(t))
-		if err != nil {
-			return err
-		}
-		n, err := res.RowsAffected()
-		first = n == 1
+		var err error
+		cb, first, err = useCallback(ctx, sqliteCallbacks{tx}, channel, chatID, key, maxAge)
 		return err
 	})
-	if err != nil {
-		return Callback{}, false, fmt.Errorf("store: use callback %q: %w", key, err)
+	return cb, first, err
+}
+
+// sqliteCallbacks is UseCallback's dialect on SQLite.
+type sqliteCallbacks struct{ tx *sql.Tx }
+
+func (c sqliteCallbacks) callback(ctx context.Context, channel, key string) (Callback, error) {
+	var cb Callback
+	var created int64
+	err := c.tx.QueryRowContext(ctx, `
+		SELECT channel, key, grp, chat_id, turn_id, reply, reply_id, title, description, created_at
+		FROM callbacks WHERE channel = ? AND key = ?`, channel, key).Scan(
+		&cb.Channel, &cb.Key, &cb.Group, &cb.ChatID, &cb.TurnID, &cb.Reply, &cb.ReplyID,
+		&cb.Title, &cb.Description, &created)
+	if errors.Is(err, sql.ErrNoRows) {
+		return cb, ErrNotFound
 	}
-	return cb, first, nil
+	cb.CreatedAt = fromMicros(created)
+	return cb, err
+}
+
+func (c sqliteCallbacks) useGroup(ctx context.Context, channel, group, key string, at time.Time) (bool, error) {
+	res, err := c.tx.ExecContext(ctx, `
+		INSERT INTO callback_groups (channel, grp, key, used_at) VALUES (?, ?, ?, ?)
+		ON CONFLICT (channel, grp) DO NOTHING`, channel, group, key, micros(at))
+	if err != nil {
+		return false, err
+	}
+	n, err := res.RowsAffected()
+	return n == 1, err
 }
 
 // SetChatGone marks a chat as unreachable.

@@ -232,18 +232,58 @@ type QueueStat struct {
 	Oldest  time.Time
 }
 
-// Store is what the service needs from persistence. Every method is safe for
-// concurrent use; every write is durable when the method returns nil.
+// Store is all the service needs from persistence; each part of the
+// service takes only the role it uses (Queue, Operator, ChannelStore,
+// RateBuckets, MediaStore). Every method is safe for concurrent use; every
+// write is durable when the method returns nil.
 type Store interface {
 	// Migrate applies pending migrations.
 	Migrate(ctx context.Context) error
 	// Ping reports whether the database answers.
 	Ping(ctx context.Context) error
 	Close() error
+	// ReleaseLeases ends the leases worker holds on pending jobs, so that
+	// other processes may claim them at once (a stopping process hands over
+	// what it did not finish). The interrupted attempt is not counted. It
+	// returns how many jobs it released.
+	ReleaseLeases(ctx context.Context, worker string) (int, error)
+	// CheckSchema reports whether the database has every migration this
+	// binary embeds: an error wrapping ErrSchemaBehind when it has not.
+	CheckSchema(ctx context.Context) error
 
 	// Enqueue applies b atomically and returns, for each of b.Jobs in order,
 	// the new job's ID, or 0 when its DedupKey was already known.
 	Enqueue(ctx context.Context, b Batch) ([]int64, error)
+	// TurnID finds the connector id mapped to a Telegram message.
+	TurnID(ctx context.Context, channel string, chatID int64, telegramID int) (string, error)
+	// UseCallback resolves a button pressed in chatID. The first press of any
+	// button of a group returns it with first=true and marks the group used;
+	// later presses of that group return it with first=false. ErrNotFound,
+	// with nothing marked, when the key is unknown, belongs to another chat,
+	// or is older than maxAge (maxAge <= 0: no age limit).
+	UseCallback(ctx context.Context, channel string, chatID int64, key string, maxAge time.Duration) (cb Callback, first bool, err error)
+	// SetChatGone marks a chat as unreachable (blocked, deactivated, not found).
+	SetChatGone(ctx context.Context, channel string, chatID int64, reason string) error
+	// ChatGone reports whether a chat is marked unreachable, and why.
+	ChatGone(ctx context.Context, channel string, chatID int64) (bool, string, error)
+	// ChatSeen is when the person last wrote (the last ClearGone of the
+	// chat); zero if never.
+	ChatSeen(ctx context.Context, channel string, chatID int64) (time.Time, error)
+	// Offset is the next getUpdates offset of a polled bot (0 if none yet).
+	Offset(ctx context.Context, channel string) (int64, error)
+	// SetOffset stores the next getUpdates offset; it never moves backwards.
+	SetOffset(ctx context.Context, channel string, offset int64) error
+
+	Queue
+	Operator
+	ChannelStore
+	RateBuckets
+	MediaStore
+}
+
+// Queue is what the delivery engine needs: claiming jobs and recording
+// what became of them.
+type Queue interface {
 	// Claim leases up to p.Limit claimable jobs: pending, due (next attempt
 	// <= now), not leased (or lease expired), head of their lane. Ordered by
 	// Priority, then ID. Attempts is incremented.
@@ -260,7 +300,14 @@ type Store interface {
 	// Kill moves a claimed job to the dead-letter state with its reason, and
 	// applies b atomically (e.g. a "failed" status job).
 	Kill(ctx context.Context, job Job, reason string, b Batch) error
+	// Extend renews a claimed job's lease for another `lease` from now, so a
+	// long delivery keeps its job; ErrLeaseLost if the claim is stale.
+	Extend(ctx context.Context, job Job, lease time.Duration) error
+}
 
+// Operator is what operators' tools need: listing, counting, requeueing,
+// discarding and pruning jobs.
+type Operator interface {
 	// ListJobs lists jobs for operators, newest first.
 	ListJobs(ctx context.Context, f JobFilter) ([]JobInfo, error)
 	// QueueStats counts jobs by channel, kind and state, with the oldest
@@ -275,54 +322,10 @@ type Store interface {
 	Discard(ctx context.Context, id int64) error
 	// Prune deletes done jobs last updated before `before`, returning how many.
 	Prune(ctx context.Context, before time.Time) (int, error)
+}
 
-	// TurnID finds the connector id mapped to a Telegram message.
-	TurnID(ctx context.Context, channel string, chatID int64, telegramID int) (string, error)
-
-	// UseCallback resolves a button pressed in chatID. The first press of any
-	// button of a group returns it with first=true and marks the group used;
-	// later presses of that group return it with first=false. ErrNotFound,
-	// with nothing marked, when the key is unknown, belongs to another chat,
-	// or is older than maxAge (maxAge <= 0: no age limit).
-	UseCallback(ctx context.Context, channel string, chatID int64, key string, maxAge time.Duration) (cb Callback, first bool, err error)
-
-	MediaStore
-
-	// SetChatGone marks a chat as unreachable (blocked, deactivated, not found).
-	SetChatGone(ctx context.Context, channel string, chatID int64, reason string) error
-	// ChatGone reports whether a chat is marked unreachable, and why.
-	ChatGone(ctx context.Context, channel string, chatID int64) (bool, string, error)
-
-	// ChatSeen is when the person last wrote (the last ClearGone of the
-	// chat); zero if never.
-	ChatSeen(ctx context.Context, channel string, chatID int64) (time.Time, error)
-
-	// Extend renews a claimed job's lease for another `lease` from now, so a
-	// long delivery keeps its job; ErrLeaseLost if the claim is stale.
-	Extend(ctx context.Context, job Job, lease time.Duration) error
-
-	// Take reserves one token of the shared token bucket named key (refilled
-	// at rate per second up to burst; created full) and returns how long the
-	// caller must wait before using it: 0 when a token was there. Tokens
-	// are reserved even when the bucket is empty, so waiting callers are
-	// paced one after another with a single call each, never by polling.
-	// Every process sharing the database shares the bucket.
-	Take(ctx context.Context, key string, rate float64, burst int) (time.Duration, error)
-
-	// Offset is the next getUpdates offset of a polled bot (0 if none yet).
-	Offset(ctx context.Context, channel string) (int64, error)
-	// SetOffset stores the next getUpdates offset; it never moves backwards.
-	SetOffset(ctx context.Context, channel string, offset int64) error
-
-	// ReleaseLeases ends the leases worker holds on pending jobs, so that
-	// other processes may claim them at once (a stopping process hands over
-	// what it did not finish). The interrupted attempt is not counted. It
-	// returns how many jobs it released.
-	ReleaseLeases(ctx context.Context, worker string) (int, error)
-	// CheckSchema reports whether the database has every migration this
-	// binary embeds: an error wrapping ErrSchemaBehind when it has not.
-	CheckSchema(ctx context.Context) error
-
+// ChannelStore keeps hosted channels.
+type ChannelStore interface {
 	// PutChannel creates or replaces a hosted channel and returns it as
 	// stored (with its new Version and times). With rec.Version 0 it
 	// creates: ErrConflict when a channel with rec.Key exists (a removed
@@ -342,4 +345,15 @@ type Store interface {
 	// tombstone with a new Version remains, so that Channels reports the
 	// removal. ErrNotFound when there is no such channel.
 	DeleteChannel(ctx context.Context, key string) error
+}
+
+// RateBuckets are token buckets shared by every process on the database.
+type RateBuckets interface {
+	// Take reserves one token of the shared token bucket named key (refilled
+	// at rate per second up to burst; created full) and returns how long the
+	// caller must wait before using it: 0 when a token was there. Tokens
+	// are reserved even when the bucket is empty, so waiting callers are
+	// paced one after another with a single call each, never by polling.
+	// Every process sharing the database shares the bucket.
+	Take(ctx context.Context, key string, rate float64, burst int) (time.Duration, error)
 }

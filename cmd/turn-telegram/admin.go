@@ -25,7 +25,7 @@ import (
 type admin struct {
 	token  string
 	reg    *channels.Registry // nil: no SECRET_KEY, no stored channels
-	st     store.Store
+	st     store.Operator
 	syncer *channels.Syncer
 	healer *channels.Healer
 	red    *redactor

@@ -15,7 +15,7 @@ import (
 // metricsHandler serves the process-wide metrics with this run's
 // collectors: the queue per channel and the collectors given (the webhook
 // healer's).
-func metricsHandler(st store.Store, more ...prometheus.Collector) http.Handler {
+func metricsHandler(st store.Operator, more ...prometheus.Collector) http.Handler {
 	run := prometheus.NewRegistry()
 	run.MustRegister(newQueueCollector(st, 5*time.Second))
 	for _, c := range more {
@@ -38,7 +38,7 @@ var (
 // channel label's values are the channels with jobs: bounded by the
 // channels served (and those removed with jobs left).
 type queueCollector struct {
-	st  store.Store
+	st  store.Operator
 	ttl time.Duration
 
 	mu    sync.Mutex
@@ -46,7 +46,7 @@ type queueCollector struct {
 	stats []store.QueueStat
 }
 
-func newQueueCollector(st store.Store, ttl time.Duration) *queueCollector {
+func newQueueCollector(st store.Operator, ttl time.Duration) *queueCollector {
 	return &queueCollector{st: st, ttl: ttl}
 }
 
