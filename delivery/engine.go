@@ -148,9 +148,8 @@ const claimCooldown = 5 * time.Millisecond
 
 // pool is a set of workers with the kinds they claim. Each channel has at
 // most cap of the pool's jobs in hand, and channels take turns (after is
-// the last channel of the previous claim that may not have reached every
-// channel), so one channel's backlog never holds every worker while another
-// waits.
+// where the previous claim stopped), so one channel's backlog never holds
+// every worker while another waits.
 type pool struct {
 	kinds []store.Kind
 	size  int
@@ -224,6 +223,7 @@ func (e *Engine) loop(ctx, jobCtx context.Context, p *pool, wg *sync.WaitGroup) 
 	defer ticker.Stop()
 	backoff := time.Duration(0)
 	var last time.Time // the last claim
+	more := false      // the last claim did not look at every channel
 	for {
 		p.mu.Lock()
 		free := p.size - p.total
@@ -231,7 +231,7 @@ func (e *Engine) loop(ctx, jobCtx context.Context, p *pool, wg *sync.WaitGroup) 
 		held := maps.Clone(p.held)
 		after := p.after
 		p.mu.Unlock()
-		if wait := claimCooldown - time.Since(last); busy && free > 0 && wait > 0 {
+		if wait := claimCooldown - time.Since(last); (busy || more) && free > 0 && wait > 0 {
 			t := time.NewTimer(wait)
 			select {
 			case <-ctx.Done():
@@ -241,41 +241,36 @@ func (e *Engine) loop(ctx, jobCtx context.Context, p *pool, wg *sync.WaitGroup) 
 			continue // the pool has changed meanwhile: look again
 		}
 		claimed := 0
+		more = false
 		if free > 0 && ctx.Err() == nil {
 			// A claim is not cancelled by shutdown: cut mid-statement it may
 			// commit leases whose jobs this process would then never run.
 			// The jobs it returns are handled within the drain like others.
 			last = time.Now()
+			var resume string
 			cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
 			jobs, err := e.st.Claim(cctx, store.ClaimParams{
 				Worker: e.opt.Worker, Kinds: p.kinds, Limit: free, Lease: e.opt.Lease,
-				PerChannel: p.cap, Held: held, After: after,
+				PerChannel: p.cap, Held: held, After: after, Resume: &resume,
 			})
 			cancel()
 			if err != nil && ctx.Err() == nil {
 				backoff = min(max(2*backoff, 100*time.Millisecond), 5*time.Second)
 				e.opt.Logger.Warn("claim failed; store unreachable?", "err", err, "retry_in", backoff.String())
+				resume = after
 			} else {
 				backoff = 0
 			}
 			claimed = len(jobs)
+			// Channels take turns: the next claim starts where this one
+			// stopped, and at once when this one found less than it could
+			// take but did not look at every channel.
+			more = err == nil && claimed < free && (after != "" || resume != "")
 			p.mu.Lock()
-			// Take turns: a full claim whose jobs are each of another
-			// channel may have stopped before reaching every channel, so
-			// the next starts after the last it served; otherwise every
-			// channel with claimable work had its turn, and the next claim
-			// starts from the first.
-			p.after = ""
-			channels := map[string]bool{}
+			p.after = resume
 			for _, j := range jobs {
 				p.held[j.Channel]++
 				p.total++
-				channels[j.Channel] = true
-			}
-			if claimed == free && len(channels) == claimed && claimed > 1 {
-				for ch := range channels {
-					p.after = max(p.after, ch)
-				}
 			}
 			p.mu.Unlock()
 			for _, j := range jobs {
@@ -295,8 +290,8 @@ func (e *Engine) loop(ctx, jobCtx context.Context, p *pool, wg *sync.WaitGroup) 
 				}(j)
 			}
 		}
-		if after != "" && claimed < free && ctx.Err() == nil {
-			continue // the turn came round: the channels before after now
+		if more && ctx.Err() == nil {
+			continue
 		}
 		if claimed > 0 && claimed == free {
 			// Maybe more is due: claim again as soon as a slot frees.

@@ -22,6 +22,7 @@ type claimSettings struct {
 	heldN      []int32  // how many, for each of heldCh
 	after      string   // only channels after this one
 	channels   int      // at most this many channels are looked at
+	next       *string  // ClaimParams.Resume
 }
 
 func newClaimSettings(p ClaimParams) (claimSettings, error) {
@@ -43,10 +44,11 @@ func newClaimSettings(p ClaimParams) (claimSettings, error) {
 	for ch, n := range p.Held {
 		c.heldCh, c.heldN = append(c.heldCh, ch), append(c.heldN, int32(n))
 	}
-	c.after = p.After
+	c.after, c.next = p.After, p.Resume
 	// Channels whose jobs are all waiting (not due, leased, other kinds)
 	// use up a look without giving a job: look at more than the limit.
-	c.channels = max(4*c.limit, 32)
+	// Those beyond are looked at by the next claim (see resume).
+	c.channels = max(2*c.limit, 16)
 	var b [16]byte
 	if _, err := rand.Read(b[:]); err != nil {
 		return c, fmt.Errorf("lease token: %w", err)
@@ -73,4 +75,32 @@ func (c claimSettings) room(channel string) int {
 		}
 	}
 	return c.perChannel
+}
+
+// resume tells the caller where its next claim starts: after the last
+// channel served when the claim filled up (its later channels wait for
+// their turn), after the last channel looked at when there were more to
+// look at, and from the first otherwise. channels are those looked at, in
+// order; jobs those claimed.
+func (c claimSettings) resume(channels []string, jobs []Job) {
+	if c.next == nil {
+		return
+	}
+	*c.next = ""
+	switch {
+	case len(jobs) == c.limit:
+		at := map[string]int{}
+		for i, ch := range channels {
+			at[ch] = i
+		}
+		last := -1
+		for _, j := range jobs {
+			last = max(last, at[j.Channel])
+		}
+		if last < len(channels)-1 || len(channels) == c.channels {
+			*c.next = channels[last]
+		}
+	case len(channels) == c.channels:
+		*c.next = channels[len(channels)-1]
+	}
 }

@@ -20,31 +20,40 @@ func (p *Postgres) Enqueue(ctx context.Context, b Batch) ([]int64, error) {
 	return op.ids, nil
 }
 
-// pgClaim leases the claimable jobs in one statement. A job is claimable
-// when it is pending, due, not leased (or its lease expired), and no other
-// pending job of its (channel, lane) is earlier or holds a live lease.
-// Writers add jobs to a lane under its advisory lock (see lockLanes), so a
-// claim that sees a job of a lane also sees every earlier one.
-//
-// Fairness: the channels that have pending jobs are found by a loose index
-// scan (one index probe each, from $7 on, at most $8 of them); each gives at
-// most its room ($9 minus what the caller holds) of its claimable jobs,
-// walked in its own (priority, id) order; the claim takes those by
-// priority, then round (each channel's first before any channel's second),
-// then id. So a channel's backlog costs other channels nothing to look past.
-// Only the rows chosen are locked, SKIP LOCKED, so concurrent claims never
-// wait on each other; the UPDATE re-checks that a row is still pending and
-// unleased, so a row another claim leased meanwhile is passed over.
-const pgClaim = `
+// pgChannels lists, by a loose scan of jobs_pending_channel (one index
+// probe each, ordered as that index is so that no index holding done jobs
+// is walked instead), the channels with pending jobs after $1, at most $2.
+const pgChannels = `
 WITH RECURSIVE chans(channel) AS (
-	(SELECT channel FROM jobs WHERE state = 'pending' AND channel > $7 ORDER BY channel LIMIT 1)
+	(SELECT channel FROM jobs WHERE state = 'pending' AND channel > $1 ORDER BY channel, priority, id LIMIT 1)
 	UNION ALL
-	SELECT (SELECT j.channel FROM jobs j WHERE j.state = 'pending' AND j.channel > c.channel ORDER BY j.channel LIMIT 1)
+	SELECT (SELECT j.channel FROM jobs j WHERE j.state = 'pending' AND j.channel > c.channel
+		ORDER BY j.channel, j.priority, j.id LIMIT 1)
 	FROM chans c WHERE c.channel IS NOT NULL
-), held AS (
-	SELECT * FROM unnest($10::text[], $11::int4[]) AS h(channel, n)
+)
+SELECT channel FROM chans WHERE channel IS NOT NULL LIMIT $2`
+
+// pgClaim leases the claimable jobs of the channels $7 in one statement. A
+// job is claimable when it is pending, due, not leased (or its lease
+// expired), and no other pending job of its (channel, lane) is earlier or
+// holds a live lease. Writers add jobs to a lane under its advisory lock
+// (see lockLanes), so a claim that sees a job of a lane also sees every
+// earlier one.
+//
+// Each channel gives at most its room ($8 minus what the caller holds) of
+// its claimable jobs, walked in its own (priority, id) order, so a
+// channel's backlog costs other channels nothing to look past; the claim
+// takes them by priority, then round (each channel's first before any
+// channel's second), then the channels' order. Only the rows chosen are
+// locked, SKIP LOCKED, so concurrent claims never wait on each other; the
+// UPDATE re-checks that a row is still pending and unleased, so a row
+// another claim leased meanwhile is passed over. Rows are found by id
+// arrays, never joined, so no plan can scan the table for them.
+const pgClaim = `
+WITH held AS (
+	SELECT * FROM unnest($9::text[], $10::int4[]) AS h(channel, n)
 ), pick AS (
-	SELECT k.id FROM (SELECT channel FROM chans WHERE channel IS NOT NULL LIMIT $8) c
+	SELECT k.id FROM unnest($7::text[]) WITH ORDINALITY AS c(channel, n)
 	CROSS JOIN LATERAL (
 		SELECT j.id, j.priority, row_number() OVER (ORDER BY j.priority, j.id) AS round
 		FROM jobs j
@@ -60,12 +69,12 @@ WITH RECURSIVE chans(channel) AS (
 			WHERE e.channel = j.channel AND e.lane = j.lane AND e.state = 'pending'
 			  AND e.lease_until IS NOT NULL AND e.lease_until > $1 AND e.id <> j.id)
 		ORDER BY j.priority, j.id
-		LIMIT greatest(0, $9 - coalesce((SELECT n FROM held WHERE held.channel = c.channel), 0))
+		LIMIT greatest(0, $8 - coalesce((SELECT n FROM held WHERE held.channel = c.channel), 0))
 	) k
-	ORDER BY k.priority, k.round, k.id
+	ORDER BY k.priority, k.round, c.n
 	LIMIT $3
 ), locked AS (
-	SELECT j.id FROM jobs j JOIN pick USING (id) ORDER BY j.id FOR UPDATE OF j SKIP LOCKED
+	SELECT j.id FROM jobs j WHERE j.id = ANY(ARRAY(SELECT id FROM pick)) ORDER BY j.id FOR UPDATE OF j SKIP LOCKED
 )
 UPDATE jobs SET
 	attempts = jobs.attempts + 1,
@@ -73,7 +82,7 @@ UPDATE jobs SET
 	leased_by = $5,
 	lease_until = $6,
 	updated_at = $1
-FROM locked WHERE jobs.id = locked.id
+WHERE jobs.id = ANY(ARRAY(SELECT id FROM locked))
 	AND jobs.state = 'pending' AND (jobs.lease_until IS NULL OR jobs.lease_until <= $1)
 RETURNING jobs.id, jobs.channel, jobs.kind, jobs.lane, coalesce(jobs.dedup_key, ''), jobs.priority,
 	jobs.payload, jobs.progress, jobs.attempts, jobs.created_at, jobs.last_error, jobs.lease_token`
@@ -84,22 +93,34 @@ func (p *Postgres) Claim(ctx context.Context, cp ClaimParams) ([]Job, error) {
 	if err != nil {
 		return nil, fmt.Errorf("store: claim: %w", err)
 	}
-	t := now()
-	rows, err := p.pool.Query(ctx, pgClaim, t, c.kinds, c.limit, c.token, c.worker, t.Add(c.lease),
-		c.after, c.channels, c.perChannel, c.heldCh, c.heldN)
+	rows, err := p.pool.Query(ctx, pgChannels, c.after, c.channels)
 	if err != nil {
 		return nil, fmt.Errorf("store: claim: %w", err)
 	}
-	jobs, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (Job, error) {
-		var j Job
-		err := row.Scan(&j.ID, &j.Channel, &j.Kind, &j.Lane, &j.DedupKey, &j.Priority,
-			&j.Payload, &j.Progress, &j.Attempts, &j.CreatedAt, &j.LastError, &j.Token)
-		j.CreatedAt = j.CreatedAt.UTC()
-		return j, err
-	})
+	channels, err := pgx.CollectRows(rows, pgx.RowTo[string])
 	if err != nil {
 		return nil, fmt.Errorf("store: claim: %w", err)
 	}
+	var jobs []Job
+	if len(channels) > 0 {
+		t := now()
+		rows, err = p.pool.Query(ctx, pgClaim, t, c.kinds, c.limit, c.token, c.worker, t.Add(c.lease),
+			channels, c.perChannel, c.heldCh, c.heldN)
+		if err != nil {
+			return nil, fmt.Errorf("store: claim: %w", err)
+		}
+		jobs, err = pgx.CollectRows(rows, func(row pgx.CollectableRow) (Job, error) {
+			var j Job
+			err := row.Scan(&j.ID, &j.Channel, &j.Kind, &j.Lane, &j.DedupKey, &j.Priority,
+				&j.Payload, &j.Progress, &j.Attempts, &j.CreatedAt, &j.LastError, &j.Token)
+			j.CreatedAt = j.CreatedAt.UTC()
+			return j, err
+		})
+		if err != nil {
+			return nil, fmt.Errorf("store: claim: %w", err)
+		}
+	}
+	c.resume(channels, jobs)
 	sortJobs(jobs)
 	return jobs, nil
 }

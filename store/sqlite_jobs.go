@@ -15,9 +15,10 @@ import (
 // pending jobs after :after, at most :max of them.
 const sqliteChannels = `
 WITH RECURSIVE chans(channel) AS (
-	SELECT (SELECT channel FROM jobs WHERE state = 'pending' AND channel > :after ORDER BY channel LIMIT 1)
+	SELECT (SELECT channel FROM jobs WHERE state = 'pending' AND channel > :after ORDER BY channel, priority, id LIMIT 1)
 	UNION ALL
-	SELECT (SELECT j.channel FROM jobs j WHERE j.state = 'pending' AND j.channel > c.channel ORDER BY j.channel LIMIT 1)
+	SELECT (SELECT j.channel FROM jobs j WHERE j.state = 'pending' AND j.channel > c.channel
+		ORDER BY j.channel, j.priority, j.id LIMIT 1)
 	FROM chans c WHERE c.channel IS NOT NULL
 )
 SELECT channel FROM chans WHERE channel IS NOT NULL LIMIT :max`
@@ -77,8 +78,9 @@ func (s *SQLite) Claim(ctx context.Context, cp ClaimParams) ([]Job, error) {
 	}
 	t := now()
 	var jobs []Job
+	var looked []string
 	err = s.write(ctx, func(tx *sql.Tx) error {
-		picked, err := sqlitePick(ctx, tx, c, string(kinds), t)
+		picked, chans, err := sqlitePick(ctx, tx, c, string(kinds), t)
 		if err != nil {
 			return err
 		}
@@ -95,11 +97,13 @@ func (s *SQLite) Claim(ctx context.Context, cp ClaimParams) ([]Job, error) {
 			j.CreatedAt = fromMicros(created)
 			jobs = append(jobs, j)
 		}
+		looked = chans
 		return nil
 	})
 	if err != nil {
 		return nil, fmt.Errorf("store: claim: %w", err)
 	}
+	c.resume(looked, jobs)
 	sortJobs(jobs)
 	return jobs, nil
 }
@@ -247,31 +251,33 @@ func (s *SQLite) exec(ctx context.Context, query string, args ...any) (int64, er
 
 // sqlitePick chooses the jobs a claim takes, as pgClaim does: each channel
 // (in turn from c.after) gives at most its room, and the claim takes them
-// by priority, then round, then id.
-func sqlitePick(ctx context.Context, tx *sql.Tx, c claimSettings, kinds string, t time.Time) ([]int64, error) {
+// by priority, then round, then the channels' order. It returns them with
+// the channels it looked at.
+func sqlitePick(ctx context.Context, tx *sql.Tx, c claimSettings, kinds string, t time.Time) ([]int64, []string, error) {
 	chans, err := tx.QueryContext(ctx, sqliteChannels, sql.Named("after", c.after), sql.Named("max", c.channels))
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	var channels []string
 	for chans.Next() {
 		var ch string
 		if err := chans.Scan(&ch); err != nil {
 			chans.Close()
-			return nil, err
+			return nil, nil, err
 		}
 		channels = append(channels, ch)
 	}
 	if err := errors.Join(chans.Err(), chans.Close()); err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	type cand struct {
 		id       int64
 		priority int
 		round    int
+		n        int // the channel's place in channels
 	}
 	var cands []cand
-	for _, ch := range channels {
+	for n, ch := range channels {
 		room := c.room(ch)
 		if room == 0 {
 			continue
@@ -279,26 +285,26 @@ func sqlitePick(ctx context.Context, tx *sql.Tx, c claimSettings, kinds string, 
 		rows, err := tx.QueryContext(ctx, sqliteClaimable, sql.Named("channel", ch), sql.Named("now", micros(t)),
 			sql.Named("kinds", kinds), sql.Named("limit", room))
 		if err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 		for round := 1; rows.Next(); round++ {
-			x := cand{round: round}
+			x := cand{round: round, n: n}
 			if err := rows.Scan(&x.id, &x.priority); err != nil {
 				rows.Close()
-				return nil, err
+				return nil, nil, err
 			}
 			cands = append(cands, x)
 		}
 		if err := errors.Join(rows.Err(), rows.Close()); err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 	}
 	slices.SortFunc(cands, func(a, b cand) int {
-		return cmp.Or(cmp.Compare(a.priority, b.priority), cmp.Compare(a.round, b.round), cmp.Compare(a.id, b.id))
+		return cmp.Or(cmp.Compare(a.priority, b.priority), cmp.Compare(a.round, b.round), cmp.Compare(a.n, b.n))
 	})
 	ids := make([]int64, 0, min(len(cands), c.limit))
 	for _, x := range cands[:min(len(cands), c.limit)] {
 		ids = append(ids, x.id)
 	}
-	return ids, nil
+	return ids, channels, nil
 }

@@ -118,13 +118,18 @@ type ClaimParams struct {
 	Lease time.Duration
 	// PerChannel caps the jobs of one channel in the caller's hands: a
 	// claim gives a channel at most PerChannel minus Held[channel] jobs
-	// (<= 0: no cap). Channels share a claim in turns: each channel's
-	// first job before any channel's second, by Priority within a round.
+	// (<= 0: no cap). Channels share a claim in turns: by Priority, then
+	// each channel's first job before any channel's second, channels in
+	// key order from After.
 	PerChannel int
 	Held       map[string]int
 	// After, when set, makes the claim consider only channels after it in
 	// key order, so that successive claims go round all channels.
 	After string
+	// Resume, when set, is set to where the next claim should start
+	// (its After) for the channels to take turns; empty when the next
+	// should start from the first channel.
+	Resume *string
 }
 
 // DefaultLease is the lease of a claim whose ClaimParams.Lease is not set.

@@ -15,6 +15,7 @@ var fairCases = []conformanceCase{
 	{"ClaimPerChannelCap", testClaimCap},
 	{"ClaimConversationFirstAcrossChannels", testClaimPriorityAcross},
 	{"ClaimAfterChannel", testClaimAfter},
+	{"ClaimResumeGoesRound", testClaimResume},
 	{"GroupCommitUnderConcurrency", testGroupCommit},
 	{"GroupCommitLeaseLostAlone", testGroupLeaseLost},
 	{"StaleFinishLeavesReceiptsUnread", testStaleReceipts},
@@ -192,5 +193,42 @@ func testStaleReceipts(t *testing.T, s store.Store) {
 	noErr(t, "Enqueue(receipts)", err)
 	if got := statusJobs(t, s, ch); len(got) != 2 || got[0].TurnID != "m1" {
 		t.Fatalf("the message a stale Complete would have read: %+v", got)
+	}
+}
+
+// testClaimResume: claims that start where the previous one stopped go
+// round every channel in key order, also past channels with nothing to
+// claim, and then start again from the first.
+func testClaimResume(t *testing.T, s store.Store) {
+	var want []string
+	for i := range 40 {
+		channel := fmt.Sprintf("c%02d", i)
+		if i < 30 {
+			// Nothing claimable: its one job is not due.
+			j := jobsOf(channel, 1, 0)[0]
+			j.NotBefore = time.Now().Add(time.Hour)
+			enqueue(t, s, j)
+			continue
+		}
+		enqueue(t, s, jobsOf(channel, 2, 0)...)
+		want = append(want, channel, channel)
+	}
+	var got []string
+	after := ""
+	for range 100 {
+		var resume string
+		jobs := claim(t, s, store.ClaimParams{Limit: 1, After: after, Resume: &resume})
+		for _, j := range jobs {
+			got = append(got, j.Channel)
+		}
+		if len(got) == len(want) {
+			break
+		}
+		after = resume
+	}
+	slices.Sort(want)
+	slices.Sort(got)
+	if !slices.Equal(got, want) {
+		t.Fatalf("claims following Resume took %v, want %v", got, want)
 	}
 }
