@@ -1,7 +1,6 @@
 package store
 
 import (
-	"bytes"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
@@ -84,6 +83,23 @@ type mediaDB interface {
 	// one chunk's buffer, not the file); ok is false past the last.
 	chunk(ctx context.Context, channel, key string, seq int, dst []byte) (data []byte, ok bool, err error)
 	DeleteMedia(ctx context.Context, channel, key string) error
+	// meta reads a file's description and state; ErrNotFound when there
+	// is none.
+	meta(ctx context.Context, channel, key string) (m MediaMeta, state, reason string, err error)
+}
+
+// openMedia is OpenMedia on any database: only a complete file is read.
+func openMedia(ctx context.Context, db mediaDB, channel, key string) (MediaMeta, io.ReadCloser, error) {
+	m, state, reason, err := db.meta(ctx, channel, key)
+	switch {
+	case err != nil:
+		return m, nil, fmt.Errorf("store: open media %q: %w", key, err)
+	case state == mediaFailed:
+		return m, nil, fmt.Errorf("store: open media %q: %w: %s", key, ErrMediaFailed, reason)
+	case state != mediaReady:
+		return m, nil, fmt.Errorf("store: open media %q (being written): %w", key, ErrNotFound)
+	}
+	return m, newChunkReader(ctx, db, m), nil
 }
 
 // writeMedia streams r into db chunk by chunk, hashing and counting.
@@ -190,36 +206,4 @@ func (c *chunkReader) Close() error {
 	defer c.mu.Unlock()
 	c.closed, c.buf, c.space = true, nil, nil
 	return nil
-}
-
-// Media is a whole file in memory: only for small content in tools and
-// tests. The service streams with WriteMedia and OpenMedia.
-type Media struct {
-	Channel  string
-	Key      string
-	MimeType string
-	Filename string
-	SHA256   string // hex; set by the store
-	Data     []byte
-}
-
-// PutMedia stores small content held in memory (see Media).
-func (s *SQLite) PutMedia(ctx context.Context, m Media) error {
-	_, err := s.WriteMedia(ctx, MediaMeta{Channel: m.Channel, Key: m.Key, MimeType: m.MimeType, Filename: m.Filename},
-		bytes.NewReader(m.Data))
-	return err
-}
-
-// GetMedia reads a small stored file whole (see Media).
-func (s *SQLite) GetMedia(ctx context.Context, channel, key string) (Media, error) {
-	meta, r, err := s.OpenMedia(ctx, channel, key)
-	if err != nil {
-		return Media{}, err
-	}
-	defer r.Close()
-	data, err := io.ReadAll(r)
-	if err != nil {
-		return Media{}, err
-	}
-	return Media{Channel: channel, Key: key, MimeType: meta.MimeType, Filename: meta.Filename, SHA256: meta.SHA256, Data: data}, nil
 }

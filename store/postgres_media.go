@@ -20,22 +20,19 @@ func (p *Postgres) WriteMedia(ctx context.Context, m MediaMeta, r io.Reader) (Me
 
 // OpenMedia opens a stored file for reading chunk by chunk.
 func (p *Postgres) OpenMedia(ctx context.Context, channel, key string) (MediaMeta, io.ReadCloser, error) {
+	return openMedia(ctx, pgMedia{p}, channel, key)
+}
+
+func (d pgMedia) meta(ctx context.Context, channel, key string) (MediaMeta, string, string, error) {
 	m := MediaMeta{Channel: channel, Key: key}
 	var state, reason string
-	err := p.pool.QueryRow(ctx, `
+	err := d.p.pool.QueryRow(ctx, `
 		SELECT mime_type, filename, sha256, size, state, reason FROM media WHERE channel = $1 AND key = $2`,
 		channel, key).Scan(&m.MimeType, &m.Filename, &m.SHA256, &m.Size, &state, &reason)
-	switch {
-	case noRows(err):
-		return m, nil, fmt.Errorf("store: open media %q: %w", key, ErrNotFound)
-	case err != nil:
-		return m, nil, fmt.Errorf("store: open media %q: %w", key, err)
-	case state == mediaFailed:
-		return m, nil, fmt.Errorf("store: open media %q: %w: %s", key, ErrMediaFailed, reason)
-	case state != mediaReady:
-		return m, nil, fmt.Errorf("store: open media %q (being written): %w", key, ErrNotFound)
+	if noRows(err) {
+		err = ErrNotFound
 	}
-	return m, newChunkReader(ctx, pgMedia{p}, m), nil
+	return m, state, reason, err
 }
 
 // FailMedia records that the file will never come, unless it is stored.

@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -218,7 +219,7 @@ func TestSQLiteReopen(t *testing.T) {
 	if err := s.Advance(ctx, jobs[0], 1, store.Batch{}); err != nil {
 		t.Fatal(err)
 	}
-	if err := s.PutMedia(ctx, store.Media{Channel: "c", Key: "m", Data: []byte("data")}); err != nil {
+	if _, err := s.WriteMedia(ctx, store.MediaMeta{Channel: "c", Key: "m"}, strings.NewReader("data")); err != nil {
 		t.Fatal(err)
 	}
 	if err := s.Close(); err != nil {
@@ -248,8 +249,14 @@ func TestSQLiteReopen(t *testing.T) {
 	if off, err := s.Offset(ctx, "c"); err != nil || off != 9 {
 		t.Fatalf("Offset after reopen: %d, %v", off, err)
 	}
-	if m, err := s.GetMedia(ctx, "c", "m"); err != nil || string(m.Data) != "data" {
-		t.Fatalf("GetMedia after reopen: %+v, %v", m, err)
+	_, r, err := s.OpenMedia(ctx, "c", "m")
+	if err != nil {
+		t.Fatalf("OpenMedia after reopen: %v", err)
+	}
+	data, err := io.ReadAll(r)
+	r.Close()
+	if err != nil || string(data) != "data" {
+		t.Fatalf("media after reopen: %q, %v", data, err)
 	}
 }
 

@@ -20,27 +20,24 @@ func (s *SQLite) WriteMedia(ctx context.Context, m MediaMeta, r io.Reader) (Medi
 
 // OpenMedia opens a stored file for reading chunk by chunk.
 func (s *SQLite) OpenMedia(ctx context.Context, channel, key string) (MediaMeta, io.ReadCloser, error) {
+	return openMedia(ctx, liteMedia{s}, channel, key)
+}
+
+func (d liteMedia) meta(ctx context.Context, channel, key string) (MediaMeta, string, string, error) {
 	m := MediaMeta{Channel: channel, Key: key}
 	var state, reason string
-	err := s.r.QueryRowContext(ctx, `
+	err := d.s.r.QueryRowContext(ctx, `
 		SELECT mime_type, filename, sha256, size, state, reason FROM media WHERE channel = ? AND key = ?`,
 		channel, key).Scan(&m.MimeType, &m.Filename, &m.SHA256, &m.Size, &state, &reason)
-	switch {
-	case errors.Is(err, sql.ErrNoRows):
-		return m, nil, fmt.Errorf("store: open media %q: %w", key, ErrNotFound)
-	case err != nil:
-		return m, nil, fmt.Errorf("store: open media %q: %w", key, err)
-	case state == mediaFailed:
-		return m, nil, fmt.Errorf("store: open media %q: %w: %s", key, ErrMediaFailed, reason)
-	case state != mediaReady:
-		return m, nil, fmt.Errorf("store: open media %q (being written): %w", key, ErrNotFound)
+	if errors.Is(err, sql.ErrNoRows) {
+		err = ErrNotFound
 	}
-	return m, newChunkReader(ctx, liteMedia{s}, m), nil
+	return m, state, reason, err
 }
 
 // FailMedia records that the file will never come, unless it is stored.
 func (s *SQLite) FailMedia(ctx context.Context, channel, key, reason string) error {
-	err := s.liteTx(ctx, func(tx *sql.Tx) error {
+	err := s.write(ctx, func(tx *sql.Tx) error {
 		res, err := tx.ExecContext(ctx, `
 			INSERT INTO media (channel, key, mime_type, filename, sha256, data, size, state, reason, created_at)
 			VALUES (?, ?, '', '', '', x'', 0, 'failed', ?, ?)
@@ -65,7 +62,7 @@ func (s *SQLite) FailMedia(ctx context.Context, channel, key, reason string) err
 
 // DeleteMedia forgets a stored file; deleting a missing one is not an error.
 func (s *SQLite) DeleteMedia(ctx context.Context, channel, key string) error {
-	err := s.liteTx(ctx, func(tx *sql.Tx) error {
+	err := s.write(ctx, func(tx *sql.Tx) error {
 		if _, err := tx.ExecContext(ctx, `DELETE FROM media_chunks WHERE channel = ? AND key = ?`, channel, key); err != nil {
 			return err
 		}
@@ -78,20 +75,8 @@ func (s *SQLite) DeleteMedia(ctx context.Context, channel, key string) error {
 	return nil
 }
 
-// liteTx runs fn in a transaction of the writer connection.
-func (s *SQLite) liteTx(ctx context.Context, fn func(tx *sql.Tx) error) error {
-	tx, err := s.w.BeginTx(ctx, nil)
-	if err != nil {
-		return err
-	}
-	if err := fn(tx); err != nil {
-		return errors.Join(err, ignoreDone(tx.Rollback()))
-	}
-	return tx.Commit()
-}
-
 func (d liteMedia) begin(ctx context.Context, m MediaMeta) error {
-	return d.s.liteTx(ctx, func(tx *sql.Tx) error {
+	return d.s.write(ctx, func(tx *sql.Tx) error {
 		if _, err := tx.ExecContext(ctx, `
 			INSERT INTO media (channel, key, mime_type, filename, sha256, data, size, state, reason, created_at)
 			VALUES (?, ?, ?, ?, '', x'', 0, 'writing', '', ?)
