@@ -10,6 +10,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"net/netip"
 	"os"
 	"strconv"
 	"strings"
@@ -67,6 +68,9 @@ type harnessOpts struct {
 	// at Telegram's published limits).
 	fakeLimits *telegramtest.RateLimits
 	lease      time.Duration
+	// mediaAllowed, when set, replaces the networks media fetches may
+	// reach (default: loopback, where the tests serve their links).
+	mediaAllowed []netip.Prefix
 	// drain is how long a stopped harness lets in-flight jobs finish; a
 	// negative value stops at once, like a killed process [1s].
 	drain time.Duration
@@ -128,12 +132,17 @@ func newHarness(t testing.TB, st store.Store, o harnessOpts) *harness {
 	if o.limits != nil {
 		limits = *o.limits
 	}
+	if o.mediaAllowed == nil {
+		o.mediaAllowed = loopback
+	}
 	h.svc = bot.NewService(st, bot.Options{
 		PublicURL:    h.srv.URL,
 		MediaLinkTTL: o.linkTTL,
 		ReadReceipts: o.readReceipts,
-		Limits:       limits,
-		Logger:       log,
+		// The fakes and the tests' links are on loopback.
+		MediaAllowedNetworks: o.mediaAllowed,
+		Limits:               limits,
+		Logger:               log,
 	}, h.engine.Notify)
 	h.svc.Register(h.engine)
 	h.svc.Routes(r, nil)
@@ -429,3 +438,6 @@ func canonJSON(t testing.TB, s string) string {
 	out, _ := json.Marshal(v)
 	return string(out)
 }
+
+// loopback is what the tests let media fetches reach.
+var loopback = []netip.Prefix{netip.MustParsePrefix("127.0.0.0/8"), netip.MustParsePrefix("::1/128")}

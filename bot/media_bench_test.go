@@ -112,7 +112,7 @@ func benchSendLargeDocument(b *testing.B, st store.Store) {
 	r := mux.NewRouter()
 	srv := httptest.NewServer(r)
 	b.Cleanup(srv.Close)
-	svc := bot.NewService(st, bot.Options{PublicURL: srv.URL, Logger: log}, engine.Notify)
+	svc := bot.NewService(st, bot.Options{PublicURL: srv.URL, Logger: log, MediaAllowedNetworks: loopback}, engine.Notify)
 	svc.Register(engine)
 	svc.Routes(r, nil)
 	if _, err := svc.AddChannel(bot.ChannelConfig{

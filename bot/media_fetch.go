@@ -35,18 +35,18 @@ var DefaultFetchLimits = FetchLimits{
 
 // mediaFetcher downloads media links. It has a client of its own, apart
 // from the Telegram and Turn one: its timeouts fit untrusted links, and it
-// is the one place where media connections are made (a guard on the
-// addresses dialled belongs in its dialer).
+// is the one place where media connections are made: its dialer refuses
+// addresses that are not public (see dialGuard).
 type mediaFetcher struct {
 	hc  *http.Client
 	lim FetchLimits
 }
 
 func newMediaFetcher(lim FetchLimits) *mediaFetcher {
-	dialer := &net.Dialer{Timeout: lim.Dial, KeepAlive: 30 * time.Second}
+	// No proxy: the guard judges the address dialled, and a proxy's would
+	// be judged instead of the link's.
 	tr := &http.Transport{
-		Proxy:                 http.ProxyFromEnvironment,
-		DialContext:           dialer.DialContext,
+		DialContext:           guardedDial(net.Dialer{Timeout: lim.Dial, KeepAlive: 30 * time.Second}),
 		TLSHandshakeTimeout:   lim.TLS,
 		ResponseHeaderTimeout: lim.Header,
 		ExpectContinueTimeout: time.Second,
@@ -79,11 +79,17 @@ func (s *Service) fetchMedia(ctx context.Context, ch *Channel, ref *MediaRef) er
 	ctx, cut := context.WithCancelCause(ctx)
 	defer cut(nil)
 
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, ref.Link, nil)
+	if !webLink(ref.Link) {
+		return delivery.Permanent(errors.New("media link unusable: not an http or https URL with a host"))
+	}
+	req, err := http.NewRequestWithContext(withAllowed(ctx, s.opt.MediaAllowedNetworks), http.MethodGet, ref.Link, nil)
 	if err != nil {
 		return delivery.Permanent(fmt.Errorf("media link unusable: %w", err))
 	}
 	resp, err := f.hc.Do(req)
+	if errors.Is(err, errMediaAddress) {
+		return delivery.Permanent(fmt.Errorf("fetch media: %w", errMediaAddress))
+	}
 	if err != nil {
 		return delivery.Retry(fmt.Errorf("fetch media: %w", fetchCause(ctx, err)))
 	}

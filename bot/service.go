@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"net/netip"
 	"strings"
 	"sync"
 	"time"
@@ -44,7 +45,11 @@ type Options struct {
 	CallbackMaxAge time.Duration
 	// Limits are Telegram's send rates per bot and per chat.
 	Limits Limits
-	// HTTPClient is used for Telegram, Turn and media fetches.
+	// MediaAllowedNetworks may be reached by media fetches although they
+	// are not public (loopback, private, ...): tests, a self-hosted Turn.
+	MediaAllowedNetworks []netip.Prefix
+	// HTTPClient is used for Telegram and Turn (media fetches have a
+	// client of their own).
 	HTTPClient *http.Client
 	Logger     *slog.Logger
 	// Lookup, when set, is called when a job names a channel this process

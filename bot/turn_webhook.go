@@ -49,8 +49,10 @@ func (s *Service) TurnWebhook(w http.ResponseWriter, r *http.Request, key string
 		turn.WriteError(w, http.StatusBadRequest, validationErrors(err))
 		return
 	}
-	chatID, err := strconv.ParseInt(strings.TrimPrefix(strings.TrimSpace(out.To), "+"), 10, 64)
-	if err != nil || chatID == 0 {
+	// A chat id, never a phone number: "+1234" is not chat 1234.
+	to := strings.TrimSpace(out.To)
+	chatID, err := strconv.ParseInt(to, 10, 64)
+	if err != nil || chatID == 0 || strings.HasPrefix(to, "+") {
 		outboundAccepted.WithLabelValues("bad_request").Inc()
 		turn.WriteError(w, http.StatusBadRequest, map[string]any{"to": []string{"is not a Telegram chat id"}})
 		return
@@ -61,6 +63,13 @@ func (s *Service) TurnWebhook(w http.ResponseWriter, r *http.Request, key string
 		outboundAccepted.WithLabelValues("bad_request").Inc()
 		turn.WriteError(w, http.StatusBadRequest, validationErrors(err))
 		return
+	}
+	for _, m := range rd.Media {
+		if !webLink(m.Link) {
+			outboundAccepted.WithLabelValues("bad_request").Inc()
+			turn.WriteError(w, http.StatusBadRequest, map[string]any{"media": []string{"link must be an http or https URL with a host"}})
+			return
+		}
 	}
 	log := ch.log.With("turn_id", turnID, "chat", chatID, "kind", rd.Plan.Kind, "version", out.Version)
 	for _, n := range rd.Notes {

@@ -238,7 +238,8 @@ func TestFakes(t *testing.T) {
 
 	t.Run("settings", func(t *testing.T) {
 		for _, k := range []string{"TELEGRAM_BOT_TOKEN", "TELEGRAM_API_URL", "TURN_API_URL", "TURN_NUMBER_ID",
-			"TURN_TOKEN", "TURN_HMAC_SECRET", "LISTEN_ADDR", "PUBLIC_URL", "TELEGRAM_MODE", "DATA_DIR"} {
+			"TURN_TOKEN", "TURN_HMAC_SECRET", "LISTEN_ADDR", "PUBLIC_URL", "TELEGRAM_MODE", "DATA_DIR",
+			"MEDIA_ALLOWED_NETWORKS"} {
 			if r.env[k] == "" {
 				t.Errorf("no export of %s in:\n%s", k, r.stdout.String())
 			}

@@ -326,6 +326,9 @@ func (f *fakes) exports(listenAddr, dataDir string) string {
 		// The fake's update ids start afresh each run, so the service's
 		// polling offset and de-duplication must too.
 		{"DATA_DIR", dataDir},
+		// The fakes serve media from loopback, which media fetches refuse
+		// unless allowed.
+		{"MEDIA_ALLOWED_NETWORKS", "127.0.0.0/8,::1/128"},
 	} {
 		fmt.Fprintf(&b, "export %s=%s\n", kv[0], shellQuote(kv[1]))
 	}

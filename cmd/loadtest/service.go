@@ -10,6 +10,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/netip"
 	"net/url"
 	"os"
 	"strconv"
@@ -82,8 +83,10 @@ func startService(ctx context.Context, spec serviceSpec, w worldInfo, logOut io.
 		PublicURL:    s.url,
 		MediaLinkTTL: 24 * time.Hour,
 		ReadReceipts: true,
-		Limits:       bot.Limits{PerSecond: spec.rate, Shared: spec.store == "postgres"},
-		Logger:       log,
+		// The world serves media links from loopback.
+		MediaAllowedNetworks: []netip.Prefix{netip.MustParsePrefix("127.0.0.0/8")},
+		Limits:               bot.Limits{PerSecond: spec.rate, Shared: spec.store == "postgres"},
+		Logger:               log,
 	}
 	if spec.idle > 0 {
 		opt.HTTPClient = &http.Client{Timeout: 2 * time.Minute, Transport: &http.Transport{

@@ -3,6 +3,7 @@ package main
 import (
 	"errors"
 	"fmt"
+	"net/netip"
 	"net/url"
 	"os"
 	"regexp"
@@ -36,6 +37,7 @@ type config struct {
 	Workers         int
 	ChannelWorkers  int // 0: the default for the mode (see channelWorkers)
 	MediaWorkers    int
+	MediaAllowed    []netip.Prefix
 	MaxAttempts     int
 	MaxAge          time.Duration
 	Lease           time.Duration
@@ -177,6 +179,9 @@ func loadConfig(getenv func(string) string, needChannel bool) (*config, error) {
 	}
 	if c.ReadReceipts, err = boolVar(e, "READ_RECEIPTS", true); err != nil {
 		return nil, err
+	}
+	if c.MediaAllowed, err = bot.ParseNetworks(e("MEDIA_ALLOWED_NETWORKS")); err != nil {
+		return nil, &configError{"MEDIA_ALLOWED_NETWORKS", err.Error()}
 	}
 	if c.MediaLinkTTL, err = durationVar(e, "MEDIA_LINK_TTL", 24*time.Hour); err != nil {
 		return nil, err

@@ -89,11 +89,12 @@ func serve(ctx context.Context, getenv func(string) string, stderr io.Writer) er
 	}
 	var syncer *channels.Syncer
 	svc := bot.NewService(st, bot.Options{
-		PublicURL:    publicURL,
-		MediaLinkTTL: c.MediaLinkTTL,
-		ReadReceipts: c.ReadReceipts,
-		Limits:       bot.Limits{PerSecond: c.TelegramRate, Shared: c.DatabaseURL != ""},
-		Logger:       log,
+		PublicURL:            publicURL,
+		MediaLinkTTL:         c.MediaLinkTTL,
+		ReadReceipts:         c.ReadReceipts,
+		MediaAllowedNetworks: c.MediaAllowed,
+		Limits:               bot.Limits{PerSecond: c.TelegramRate, Shared: c.DatabaseURL != ""},
+		Logger:               log,
 		Lookup: func(ctx context.Context, key string) {
 			if syncer != nil {
 				syncer.Lookup(ctx, key)

@@ -95,6 +95,8 @@ func (f *fakes) baseEnv(t *testing.T) testEnv {
 		"LISTEN_ADDR":        freeAddr(t),
 		"SHUTDOWN_TIMEOUT":   "5s",
 		"LOG_LEVEL":          "debug",
+		// The fakes serve media from loopback.
+		"MEDIA_ALLOWED_NETWORKS": "127.0.0.1/32",
 	}
 }
 
