@@ -1,16 +1,68 @@
 package bot
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"io"
 	"net/http"
+	"time"
+
+	"golang.org/x/sync/semaphore"
 )
 
 // MaxBody is the largest request body either webhook accepts.
 const MaxBody = 1 << 20
 
 var errTooLarge = errors.New("request body over 1 MiB")
+
+// Turn's signature covers the body, so a Turn webhook body is read before
+// anyone knows who sent it. preAuth bounds the bytes of such bodies held at
+// once, across every channel, so that unauthenticated callers cost bounded
+// memory however many connect; a call that cannot get its share soon is
+// answered 503 (a real Turn retries).
+var preAuth = semaphore.NewWeighted(preAuthBytes)
+
+const (
+	preAuthBytes = 8 << 20
+	preAuthWait  = 5 * time.Second
+)
+
+var errBusy = errors.New("too many unauthenticated bodies being read")
+
+// readUnverified reads a body whose sender is not known yet within the
+// preAuth budget; release gives its share back once the body is verified
+// (or refused).
+func readUnverified(r *http.Request) (body []byte, release func(), err error) {
+	n := int64(MaxBody + 1)
+	if r.ContentLength >= 0 && r.ContentLength <= MaxBody {
+		n = max(r.ContentLength, 1)
+	}
+	ctx, cancel := context.WithTimeout(r.Context(), preAuthWait)
+	defer cancel()
+	if err := preAuth.Acquire(ctx, n); err != nil {
+		return nil, func() {}, errBusy
+	}
+	release = func() { preAuth.Release(n) }
+	// A body of known length is read into one buffer of that length, so it
+	// costs its share exactly; one without is read to MaxBody and a byte.
+	var b []byte
+	if r.ContentLength >= 0 && r.ContentLength <= MaxBody {
+		b = make([]byte, r.ContentLength)
+		_, err = io.ReadFull(r.Body, b)
+	} else {
+		b, err = io.ReadAll(io.LimitReader(r.Body, n))
+	}
+	if err != nil {
+		release()
+		return nil, func() {}, err
+	}
+	if len(b) > MaxBody {
+		release()
+		return nil, func() {}, errTooLarge
+	}
+	return b, release, nil
+}
 
 // readBody reads at most MaxBody bytes; more is errTooLarge.
 func readBody(r *http.Request) ([]byte, error) {

@@ -29,16 +29,23 @@ func (s *Service) TurnWebhook(w http.ResponseWriter, r *http.Request, key string
 		turn.WriteError(w, http.StatusNotFound, map[string]any{"channel": []string{"is unknown"}})
 		return
 	}
-	body, err := readBody(r)
-	if errors.Is(err, errTooLarge) {
+	body, release, err := readUnverified(r)
+	switch {
+	case errors.Is(err, errTooLarge):
 		outboundAccepted.WithLabelValues("too_large").Inc()
 		turn.WriteError(w, http.StatusRequestEntityTooLarge, map[string]any{"body": []string{"is over 1 MiB"}})
 		return
-	} else if err != nil {
+	case errors.Is(err, errBusy):
+		outboundAccepted.WithLabelValues("unavailable").Inc()
+		turn.WriteError(w, http.StatusServiceUnavailable, map[string]any{"body": []string{"cannot be read now: too many requests"}})
+		return
+	case err != nil:
 		turn.WriteError(w, http.StatusBadRequest, map[string]any{"body": []string{"could not be read"}})
 		return
 	}
-	if !turn.VerifySignature([]byte(ch.Config.TurnHMACSecret), body, r.Header.Get(turn.SignatureHeader)) {
+	verified := turn.VerifySignature([]byte(ch.Config.TurnHMACSecret), body, r.Header.Get(turn.SignatureHeader))
+	release()
+	if !verified {
 		outboundAccepted.WithLabelValues("bad_signature").Inc()
 		turn.WriteError(w, http.StatusUnauthorized, map[string]any{"signature": []string{"is missing or invalid"}})
 		return
