@@ -60,8 +60,38 @@ func (s *Service) Media(w http.ResponseWriter, r *http.Request, token string) {
 	if r.Method == http.MethodHead {
 		return
 	}
-	if _, err := io.Copy(w, f.Body); err != nil {
+	if err := copyPaced(w, f.Body, mediaWriteIdle); err != nil {
 		ch.log.Warn("media link: copy interrupted", "err", ch.TG.Scrub(err))
+	}
+}
+
+// mediaWriteIdle is how long one piece of a media link's body may take to
+// be written: a reader slower than 32 KiB per this is cut, so slow readers
+// cannot hold connections and buffers for as long as they like.
+var mediaWriteIdle = 30 * time.Second
+
+// copyPaced copies src to w, giving each piece of 32 KiB its own write
+// deadline (the server's WriteTimeout would cut a large file however fast
+// it is read).
+func copyPaced(w http.ResponseWriter, src io.Reader, idle time.Duration) error {
+	rc := http.NewResponseController(w)
+	buf := make([]byte, 32<<10)
+	for {
+		n, rerr := src.Read(buf)
+		if n > 0 {
+			if err := rc.SetWriteDeadline(time.Now().Add(idle)); err != nil && !errors.Is(err, http.ErrNotSupported) {
+				return err
+			}
+			if _, err := w.Write(buf[:n]); err != nil {
+				return err
+			}
+		}
+		if rerr == io.EOF {
+			return nil
+		}
+		if rerr != nil {
+			return rerr
+		}
 	}
 }
 

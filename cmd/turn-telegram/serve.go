@@ -151,7 +151,10 @@ func serve(ctx context.Context, getenv func(string) string, stderr io.Writer) er
 		Handler:           newRouter(routes{svc: svc, st: st, syncer: syncer, admin: adm, metrics: metricsHandler(st, healer)}),
 		ReadHeaderTimeout: 10 * time.Second,
 		ReadTimeout:       30 * time.Second,
-		IdleTimeout:       2 * time.Minute,
+		// Answers are small and quick; media links set a deadline per
+		// piece instead (bot.copyPaced).
+		WriteTimeout: 30 * time.Second,
+		IdleTimeout:  2 * time.Minute,
 		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
 	}
 	attrs := []any{"addr", ln.Addr().String(), "hosted", c.hosted(), "admin", adm != nil}
