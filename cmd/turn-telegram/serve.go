@@ -155,7 +155,7 @@ func serve(ctx context.Context, getenv func(string) string, stderr io.Writer) er
 		// piece instead (bot.copyPaced).
 		WriteTimeout: 30 * time.Second,
 		IdleTimeout:  2 * time.Minute,
-		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
+		ErrorLog:     slog.NewLogLogger(log.Handler(), slog.LevelWarn),
 	}
 	attrs := []any{"addr", ln.Addr().String(), "hosted", c.hosted(), "admin", adm != nil}
 	if envCh != nil {
