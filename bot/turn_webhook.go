@@ -114,7 +114,7 @@ func outboundBatch(channel string, chatID int64, rd Rendered, priority int) (sto
 			return store.Batch{}, err
 		}
 		b.Jobs = append(b.Jobs, store.NewJob{
-			Channel: channel, Kind: store.KindFetch, Lane: "fetch:" + m.Key, Payload: p,
+			Channel: channel, Kind: store.KindFetch, Lane: fetchLane(m.Key), Payload: p,
 		})
 	}
 	b.Jobs = append(b.Jobs, store.NewJob{
