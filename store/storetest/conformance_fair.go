@@ -145,21 +145,9 @@ func testGroupCommit(t *testing.T, s store.Store) {
 // testGroupLeaseLost: a stale finish in a group fails alone, with none of
 // its writes, and the others in the group are applied.
 func testGroupLeaseLost(t *testing.T, s store.Store) {
-	enqueue(t, s, job("a"), job("b"))
-	jobs := claim(t, s, store.ClaimParams{Limit: 2})
-	stale := jobs[0]
-	stale.Token = "not-the-lease"
-	var wg sync.WaitGroup
-	var errStale, errGood error
-	wg.Go(func() {
-		errStale = s.Complete(t.Context(), stale, store.Batch{Maps: []store.MessageMap{{Channel: ch, ChatID: 1, TelegramID: 1, TurnID: "stale"}}})
-	})
-	wg.Go(func() {
-		errGood = s.Complete(t.Context(), jobs[1], store.Batch{Maps: []store.MessageMap{{Channel: ch, ChatID: 2, TelegramID: 2, TurnID: "good"}}})
-	})
-	wg.Wait()
-	isErr(t, "stale Complete", errStale, store.ErrLeaseLost)
-	noErr(t, "Complete", errGood)
+	completeStaleAndGood(t, s,
+		store.Batch{Maps: []store.MessageMap{{Channel: ch, ChatID: 1, TelegramID: 1, TurnID: "stale"}}},
+		store.Batch{Maps: []store.MessageMap{{Channel: ch, ChatID: 2, TelegramID: 2, TurnID: "good"}}})
 	if _, err := s.TurnID(t.Context(), ch, 1, 1); err == nil {
 		t.Fatal("a stale Complete's writes were applied")
 	}
@@ -173,19 +161,7 @@ func testGroupLeaseLost(t *testing.T, s store.Store) {
 func testStaleReceipts(t *testing.T, s store.Store) {
 	_, err := s.Enqueue(t.Context(), store.Batch{Sent: []store.Sent{{Channel: ch, ChatID: 3, TurnID: "m1"}}})
 	noErr(t, "Enqueue(sent)", err)
-	enqueue(t, s, job("a"), job("b"))
-	jobs := claim(t, s, store.ClaimParams{Limit: 2})
-	stale := jobs[0]
-	stale.Token = "not-the-lease"
-	var wg sync.WaitGroup
-	var errStale, errGood error
-	wg.Go(func() {
-		errStale = s.Complete(t.Context(), stale, store.Batch{Receipts: []store.Receipts{receiptsOf(ch, 3, time.Time{})}})
-	})
-	wg.Go(func() { errGood = s.Complete(t.Context(), jobs[1], store.Batch{}) })
-	wg.Wait()
-	isErr(t, "stale Complete", errStale, store.ErrLeaseLost)
-	noErr(t, "Complete", errGood)
+	completeStaleAndGood(t, s, store.Batch{Receipts: []store.Receipts{receiptsOf(ch, 3, time.Time{})}}, store.Batch{})
 	if got := statusJobs(t, s, ch); len(got) != 0 {
 		t.Fatalf("a stale Complete queued statuses: %+v", got)
 	}
@@ -231,4 +207,22 @@ func testClaimResume(t *testing.T, s store.Store) {
 	if !slices.Equal(got, want) {
 		t.Fatalf("claims following Resume took %v, want %v", got, want)
 	}
+}
+
+// completeStaleAndGood claims two jobs and completes them at once, so that
+// the completions can share a group: the first with a stale lease token and
+// stale, which must fail with ErrLeaseLost, the second with good.
+func completeStaleAndGood(t *testing.T, s store.Store, stale, good store.Batch) {
+	t.Helper()
+	enqueue(t, s, job("a"), job("b"))
+	jobs := claim(t, s, store.ClaimParams{Limit: 2})
+	old := jobs[0]
+	old.Token = "not-the-lease"
+	var wg sync.WaitGroup
+	var errStale, errGood error
+	wg.Go(func() { errStale = s.Complete(t.Context(), old, stale) })
+	wg.Go(func() { errGood = s.Complete(t.Context(), jobs[1], good) })
+	wg.Wait()
+	isErr(t, "stale Complete", errStale, store.ErrLeaseLost)
+	noErr(t, "Complete", errGood)
 }
