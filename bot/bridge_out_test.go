@@ -10,6 +10,7 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 	"unicode/utf16"
@@ -556,31 +557,65 @@ func TestTurnWebhookAnswersBeforeTelegram(t *testing.T) {
 	})
 }
 
-// TestTurnWebhookIdenticalCallsAreTwoMessages: Turn's payload has no
-// idempotency key and a journey may say the same thing twice.
-func TestTurnWebhookIdenticalCallsAreTwoMessages(t *testing.T) {
+// TestTurnWebhookRetriesAreOneMessage: Turn retries a call it got no 200
+// for with the same body, sometimes while the first is still being
+// written. Every retry is answered with the first call's id and the person
+// gets the message once; a different body with the same text is another
+// message.
+func TestTurnWebhookRetriesAreOneMessage(t *testing.T) {
 	eachStore(t, func(t *testing.T, st store.Store) {
 		h := newHarness(t, st, harnessOpts{})
 		body := textPayload(chatID, "Reminder: take your medication")
-		id1 := h.sendTurnOK(body)
-		id2 := h.sendTurnOK(body)
-		if id1 == id2 {
-			t.Fatalf("both calls got id %s", id1)
+		id := h.sendTurnOK(body)
+		ids := make([]string, 4)
+		var wg sync.WaitGroup
+		for i := range ids {
+			wg.Go(func() {
+				resp, answer := h.sendTurn(body)
+				var reply struct {
+					Messages []struct {
+						ID string `json:"id"`
+					} `json:"messages"`
+				}
+				if resp.StatusCode != http.StatusOK || json.Unmarshal(answer, &reply) != nil || len(reply.Messages) != 1 {
+					t.Errorf("retry %d: %d %s", i, resp.StatusCode, answer)
+					return
+				}
+				ids[i] = reply.Messages[0].ID
+			})
 		}
-		h.waitStatus(t, id1, turn.StatusSent)
+		wg.Wait()
+		for i, got := range ids {
+			if got != id {
+				t.Errorf("retry %d answered %q, the first call %q", i, got, id)
+			}
+		}
+		// The journey saying the same thing again: Turn's body differs
+		// (here only in its context), so it is a new message.
+		again := bytes.Replace(body, []byte(`"context":null`), []byte(`"context":{"contact":{}}`), 1)
+		id2 := h.sendTurnOK(again)
+		if id2 == id {
+			t.Fatalf("a different body got the first message's id %s", id)
+		}
+		h.waitStatus(t, id, turn.StatusSent)
 		h.waitStatus(t, id2, turn.StatusSent)
 		settle()
 		sent := h.tg.Sent(chatID)
-		if len(sent) != 2 || sent[0].Text != sent[1].Text || sent[0].Text != "Reminder: take your medication" {
-			t.Fatalf("sent %+v, want the text twice", sent)
+		if len(sent) != 2 || sent[0].Text != "Reminder: take your medication" || sent[1].Text != sent[0].Text {
+			t.Fatalf("sent %+v, want the text twice: once for 5 identical calls, once for the other body", sent)
 		}
-		if sent[0].ID == sent[1].ID {
-			t.Errorf("one Telegram message for two Turn messages")
-		}
-		for _, id := range []string{id1, id2} {
-			if s := h.statusesOf(id); len(s) != 1 || s[0] != turn.StatusSent {
-				t.Errorf("statuses of %s: %v, want [sent]", id, s)
+		for _, x := range []string{id, id2} {
+			if s := h.statusesOf(x); len(s) != 1 || s[0] != turn.StatusSent {
+				t.Errorf("statuses of %s: %v, want [sent]", x, s)
 			}
+		}
+		// A retry long after delivery is still the same message.
+		if got := h.sendTurnOK(body); got != id {
+			t.Errorf("a retry after delivery answered %q, want %q", got, id)
+		}
+		settle()
+		if n := len(h.tg.Sent(chatID)); n != 2 {
+			t.Errorf("%d messages after a late retry, want 2", n)
 		}
 	})
 }

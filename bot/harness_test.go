@@ -264,7 +264,7 @@ func storetestSQLite(t *testing.T) store.Store { return storetest.SQLite(t) }
 // ---- helpers of the outbound end-to-end tests (bridge_out, bridge_status,
 // bridge_callback) ----
 
-// faultyStore wraps a store: Enqueue fails while failEnqueue is set (a
+// faultyStore wraps a store: Enqueue and Accept fail while failEnqueue is set (a
 // database outage as the webhooks see it), and every batch it stores is
 // recorded, so a test can replay exactly what Telegram or Turn posted.
 type faultyStore struct {
@@ -286,6 +286,19 @@ func (f *faultyStore) Enqueue(ctx context.Context, b store.Batch) ([]int64, erro
 		f.mu.Unlock()
 	}
 	return ids, err
+}
+
+func (f *faultyStore) Accept(ctx context.Context, req store.Request, b store.Batch) (string, error) {
+	if f.failEnqueue.Load() {
+		return "", errors.New("faultyStore: database unreachable")
+	}
+	id, err := f.Store.Accept(ctx, req, b)
+	if err == nil && id == req.TurnID {
+		f.mu.Lock()
+		f.enqueued = append(f.enqueued, b)
+		f.mu.Unlock()
+	}
+	return id, err
 }
 
 // enqueuedJobs returns the jobs of a kind stored through Enqueue so far.

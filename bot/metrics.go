@@ -16,7 +16,7 @@ var (
 	}, []string{"reason"})
 	outboundAccepted = promauto.NewCounterVec(prometheus.CounterOpts{
 		Name: "turn_telegram_outbound_accepted_total",
-		Help: "Turn webhook calls by result (stored, bad_signature, bad_request, unavailable).",
+		Help: "Turn webhook calls by result (stored, repeat, bad_signature, bad_request, too_large, unavailable).",
 	}, []string{"result"})
 	telegramSeconds = promauto.NewHistogramVec(prometheus.HistogramOpts{
 		Name:    "turn_telegram_telegram_call_seconds",

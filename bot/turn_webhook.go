@@ -3,6 +3,7 @@ package bot
 import (
 	"context"
 	"crypto/rand"
+	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
@@ -21,8 +22,11 @@ import (
 // its callbacks and media fetches in one transaction, and only then answers
 // 200 with the connector message id. Sending happens later, from the store.
 //
-// Turn's payload has no idempotency key and a journey may say the same thing
-// twice, so every accepted call is a new message.
+// Turn retries a call it got no 200 for with the same body, and its payload
+// has no idempotency key: the body is the key. The same bytes to the same
+// channel within store.RequestWindow are the same message (answered with
+// its id, nothing stored or sent again); any other body is a new message,
+// even with the same text.
 func (s *Service) TurnWebhook(w http.ResponseWriter, r *http.Request, key string) {
 	ch, ok := s.Channel(key)
 	if !ok {
@@ -87,10 +91,18 @@ func (s *Service) TurnWebhook(w http.ResponseWriter, r *http.Request, key string
 		turn.WriteError(w, http.StatusInternalServerError, map[string]any{"message": []string{"could not be encoded"}})
 		return
 	}
-	if _, err := s.st.Enqueue(r.Context(), b); err != nil {
+	digest := sha256.Sum256(body)
+	id, err := s.st.Accept(r.Context(), store.Request{Channel: key, Digest: digest[:], TurnID: turnID}, b)
+	if err != nil {
 		log.Error("store outbound failed; Turn will retry", "err", err)
 		outboundAccepted.WithLabelValues("unavailable").Inc()
 		turn.WriteError(w, http.StatusServiceUnavailable, map[string]any{"store": []string{"is unavailable"}})
+		return
+	}
+	if id != turnID {
+		log.Info("turn retried a message already accepted; answered with its id", "first_turn_id", id)
+		outboundAccepted.WithLabelValues("repeat").Inc()
+		turn.WriteReply(w, id)
 		return
 	}
 	outboundAccepted.WithLabelValues("stored").Inc()

@@ -28,10 +28,12 @@ type writeOp struct {
 	ctx   context.Context
 	fin   *finish // nil for an Enqueue
 	batch Batch
+	req   *Request // an Accept's request; nil otherwise
 
-	ids  []int64 // the ids of batch.Jobs, 0 for duplicates (Enqueue)
-	err  error
-	done chan struct{}
+	ids   []int64 // the ids of batch.Jobs, 0 for duplicates (Enqueue)
+	known string  // the request's first message id, when it repeats one
+	err   error
+	done  chan struct{}
 }
 
 // finish is a claimed job's change of state.
@@ -211,7 +213,7 @@ func (c *committer) apply(ops []*writeOp) error {
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	for _, op := range ops {
-		op.err, op.ids = nil, nil
+		op.err, op.ids, op.known = nil, nil, ""
 	}
 	var done func() int
 	err := c.run(ctx, func(tx groupTx) error {
@@ -224,7 +226,7 @@ func (c *committer) apply(ops []*writeOp) error {
 	}
 	if err != nil {
 		for _, op := range ops {
-			op.err, op.ids = nil, nil
+			op.err, op.ids, op.known = nil, nil, ""
 		}
 		return err
 	}
@@ -255,6 +257,25 @@ func retryOf(j Job, at time.Time, reason string, uncount bool) *finish {
 
 func killOf(j Job, reason string) *finish {
 	return &finish{job: j, state: StateDead, progress: -1, reason: reason, release: true}
+}
+
+// acceptOn applies b through c unless req repeats a request accepted within
+// RequestWindow, and returns the message id req is known by.
+func acceptOn(ctx context.Context, c *committer, req Request, b Batch) (string, error) {
+	if err := checkBatch(b); err != nil {
+		return "", fmt.Errorf("store: accept: %w", err)
+	}
+	if req.Channel == "" || len(req.Digest) == 0 || req.TurnID == "" {
+		return "", errors.New("store: accept: a request needs a Channel, a Digest and a TurnID")
+	}
+	op := &writeOp{batch: b, req: &req}
+	if err := c.do(ctx, op); err != nil {
+		return "", fmt.Errorf("store: accept: %w", err)
+	}
+	if op.known != "" {
+		return op.known, nil
+	}
+	return req.TurnID, nil
 }
 
 // finishJob applies f with b through c.

@@ -27,6 +27,11 @@ type groupTx interface {
 	// markRead marks the unread sent messages of these chats (distinct)
 	// read, recording them in read.
 	markRead(ctx context.Context, rs []Receipts, now time.Time, read map[ChatRef][]ReadMessage) error
+	// acceptRequests records requests (distinct keys) accepted now, unless
+	// a request of the same key was accepted at or after cut, and fills
+	// held with the message id each key holds afterwards: the request's own
+	// when recorded, the earlier one's when not.
+	acceptRequests(ctx context.Context, reqs []*Request, now, cut time.Time, held map[requestKey]string) error
 	// sync runs what is held back, so that the results asked for so far
 	// are filled in.
 	sync(ctx context.Context) error
@@ -58,20 +63,30 @@ func compareLanes(a, b laneRef) int {
 	return cmp.Or(cmp.Compare(a.channel, b.channel), cmp.Compare(a.lane, b.lane))
 }
 
+// requestKey names a request: its channel and body digest.
+type requestKey struct{ channel, digest string }
+
+func keyOf(r *Request) requestKey { return requestKey{r.Channel, string(r.Digest)} }
+
 // groupKeys tracks what a group being gathered already holds, to keep out
 // an op whose result would depend on another op of the same group: read
 // receipts for a chat the group already marks read, or whose sent messages
-// the group is writing (it would not see them).
+// the group is writing (it would not see them); a request the group
+// already accepts (the second is a repeat of the first).
 type groupKeys struct {
 	receipts map[ChatRef]bool
 	sent     map[ChatRef]bool
+	requests map[requestKey]bool
 }
 
 func newGroupKeys() groupKeys {
-	return groupKeys{receipts: map[ChatRef]bool{}, sent: map[ChatRef]bool{}}
+	return groupKeys{receipts: map[ChatRef]bool{}, sent: map[ChatRef]bool{}, requests: map[requestKey]bool{}}
 }
 
 func (k groupKeys) add(op *writeOp) {
+	if op.req != nil {
+		k.requests[keyOf(op.req)] = true
+	}
 	for _, r := range op.batch.Receipts {
 		k.receipts[ChatRef{r.Channel, r.ChatID}] = true
 	}
@@ -81,6 +96,9 @@ func (k groupKeys) add(op *writeOp) {
 }
 
 func (k groupKeys) conflicts(op *writeOp) bool {
+	if op.req != nil && k.requests[keyOf(op.req)] {
+		return true
+	}
 	for _, r := range op.batch.Receipts {
 		c := ChatRef{r.Channel, r.ChatID}
 		if k.receipts[c] || k.sent[c] {
@@ -114,9 +132,13 @@ func applyGroup(ctx context.Context, tx groupTx, now time.Time, ops []*writeOp) 
 
 	var fins []*finish
 	var receipts []Receipts
+	var reqs []*Request
 	for _, op := range ops {
 		if op.fin != nil {
 			fins = append(fins, op.fin)
+		}
+		if op.req != nil {
+			reqs = append(reqs, op.req)
 		}
 		receipts = append(receipts, op.batch.Receipts...)
 	}
@@ -135,9 +157,31 @@ func applyGroup(ctx context.Context, tx groupTx, now time.Time, ops []*writeOp) 
 			return nil, fmt.Errorf("receipts: %w", err)
 		}
 	}
-	if len(fins) > 0 || len(receipts) > 0 {
+	held := map[requestKey]string{}
+	if len(reqs) > 0 {
+		// In key order, so that concurrent groups lock them alike.
+		slices.SortFunc(reqs, func(a, b *Request) int {
+			return cmp.Or(cmp.Compare(a.Channel, b.Channel), cmp.Compare(string(a.Digest), string(b.Digest)))
+		})
+		if err := tx.acceptRequests(ctx, reqs, now, now.Add(-RequestWindow), held); err != nil {
+			return nil, fmt.Errorf("requests: %w", err)
+		}
+	}
+	if len(fins) > 0 || len(receipts) > 0 || len(reqs) > 0 {
 		if err := tx.sync(ctx); err != nil {
 			return nil, err
+		}
+	}
+	for _, op := range ops {
+		if op.req == nil {
+			continue
+		}
+		switch id := held[keyOf(op.req)]; id {
+		case "":
+			return nil, fmt.Errorf("requests: no message id held for a request of channel %q", op.req.Channel)
+		case op.req.TurnID:
+		default:
+			op.known = id // a repeat: none of its writes
 		}
 	}
 	for _, op := range ops {
@@ -180,7 +224,7 @@ func applyGroup(ctx context.Context, tx groupTx, now time.Time, ops []*writeOp) 
 		offsets []Offset
 	)
 	for _, op := range ops {
-		if op.err != nil {
+		if op.err != nil || op.known != "" {
 			continue
 		}
 		b := op.batch

@@ -215,6 +215,40 @@ func (g pgGroup) markRead(ctx context.Context, rs []Receipts, now time.Time, out
 	return nil
 }
 
+func (g pgGroup) acceptRequests(ctx context.Context, reqs []*Request, now, cut time.Time, held map[requestKey]string) error {
+	channels, digests, ids := make([]string, len(reqs)), make([][]byte, len(reqs)), make([]string, len(reqs))
+	for i, r := range reqs {
+		channels[i], digests[i], ids[i] = r.Channel, r.Digest, r.TurnID
+	}
+	// Every row comes back, holding the id it keeps: a live earlier
+	// acceptance keeps its own; an expired one is replaced. A concurrent
+	// writer of the same key waits for this transaction and then sees it.
+	g.queue(func(br pgx.BatchResults) error {
+		rows, err := br.Query()
+		if err != nil {
+			return err
+		}
+		var k requestKey
+		var digest []byte
+		var id string
+		_, err = pgx.ForEachRow(rows, []any{&k.channel, &digest, &id}, func() error {
+			k.digest = string(digest)
+			held[k] = id
+			return nil
+		})
+		return err
+	}, `
+		INSERT INTO turn_requests AS t (channel, digest, turn_id, accepted_at)
+		SELECT channel, digest, turn_id, $4
+		FROM unnest($1::text[], $2::bytea[], $3::text[]) AS u(channel, digest, turn_id)
+		ON CONFLICT (channel, digest) DO UPDATE SET
+			turn_id = CASE WHEN t.accepted_at < $5 THEN excluded.turn_id ELSE t.turn_id END,
+			accepted_at = CASE WHEN t.accepted_at < $5 THEN excluded.accepted_at ELSE t.accepted_at END
+		RETURNING t.channel, t.digest, t.turn_id`,
+		channels, digests, ids, now, cut)
+	return nil
+}
+
 // insertJobs relies on the identity column numbering the rows of one
 // INSERT ... SELECT in the SELECT's order: the ids returned, sorted, are
 // those of the inserted rows in input order.

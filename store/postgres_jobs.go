@@ -20,6 +20,12 @@ func (p *Postgres) Enqueue(ctx context.Context, b Batch) ([]int64, error) {
 	return op.ids, nil
 }
 
+// Accept applies b unless req repeats a request accepted within
+// RequestWindow; see Store.
+func (p *Postgres) Accept(ctx context.Context, req Request, b Batch) (string, error) {
+	return acceptOn(ctx, p.accept, req, b)
+}
+
 // pgChannels lists, by a loose scan of jobs_pending_channel (one index
 // probe each, ordered as that index is so that no index holding done jobs
 // is walked instead), the channels with pending jobs after $1, at most $2.
@@ -233,6 +239,9 @@ func (p *Postgres) Prune(ctx context.Context, before time.Time) (int, error) {
 	tag, err := p.pool.Exec(ctx, `DELETE FROM jobs WHERE state = 'done' AND updated_at < $1`, before.UTC())
 	if err != nil {
 		return 0, fmt.Errorf("store: prune: %w", err)
+	}
+	if _, err := p.pool.Exec(ctx, `DELETE FROM turn_requests WHERE accepted_at < $1`, now().Add(-RequestWindow)); err != nil {
+		return 0, fmt.Errorf("store: prune requests: %w", err)
 	}
 	// An idle bucket is full again: forgetting it changes nothing.
 	if _, err := p.pool.Exec(ctx, `DELETE FROM rate_buckets WHERE updated_at < $1`, now().Add(-time.Hour)); err != nil {

@@ -73,6 +73,28 @@ func (g sqliteGroup) settle(ctx context.Context, fins []*finish, now time.Time, 
 	return nil
 }
 
+func (g sqliteGroup) acceptRequests(ctx context.Context, reqs []*Request, now, cut time.Time, held map[requestKey]string) error {
+	stmt, err := g.tx.PrepareContext(ctx, `
+		INSERT INTO turn_requests AS t (channel, digest, turn_id, accepted_at) VALUES (:channel, :digest, :id, :now)
+		ON CONFLICT (channel, digest) DO UPDATE SET
+			turn_id = CASE WHEN t.accepted_at < :cut THEN excluded.turn_id ELSE t.turn_id END,
+			accepted_at = CASE WHEN t.accepted_at < :cut THEN excluded.accepted_at ELSE t.accepted_at END
+		RETURNING turn_id`)
+	if err != nil {
+		return err
+	}
+	defer stmt.Close()
+	for _, r := range reqs {
+		var id string
+		if err := stmt.QueryRowContext(ctx, sql.Named("channel", r.Channel), sql.Named("digest", r.Digest),
+			sql.Named("id", r.TurnID), sql.Named("now", micros(now)), sql.Named("cut", micros(cut))).Scan(&id); err != nil {
+			return err
+		}
+		held[keyOf(r)] = id
+	}
+	return nil
+}
+
 func (g sqliteGroup) markRead(ctx context.Context, rs []Receipts, now time.Time, out map[ChatRef][]ReadMessage) error {
 	for _, r := range rs {
 		at := orNow(r.At, now)

@@ -66,6 +66,12 @@ func (s *SQLite) Enqueue(ctx context.Context, b Batch) ([]int64, error) {
 	return op.ids, nil
 }
 
+// Accept applies b unless req repeats a request accepted within
+// RequestWindow; see Store.
+func (s *SQLite) Accept(ctx context.Context, req Request, b Batch) (string, error) {
+	return acceptOn(ctx, s.commit, req, b)
+}
+
 // Claim leases up to p.Limit claimable jobs, ordered by priority then id.
 func (s *SQLite) Claim(ctx context.Context, cp ClaimParams) ([]Job, error) {
 	c, err := newClaimSettings(cp)
@@ -228,6 +234,9 @@ func (s *SQLite) Prune(ctx context.Context, before time.Time) (int, error) {
 	n, err := s.exec(ctx, `DELETE FROM jobs WHERE state = 'done' AND updated_at < ?`, micros(before))
 	if err != nil {
 		return 0, fmt.Errorf("store: prune: %w", err)
+	}
+	if _, err := s.exec(ctx, `DELETE FROM turn_requests WHERE accepted_at < ?`, micros(now().Add(-RequestWindow))); err != nil {
+		return 0, fmt.Errorf("store: prune requests: %w", err)
 	}
 	// An idle bucket is full again: forgetting it changes nothing.
 	if _, err := s.exec(ctx, `DELETE FROM rate_buckets WHERE updated_at < ?`, micros(now().Add(-time.Hour))); err != nil {

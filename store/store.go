@@ -208,6 +208,18 @@ type Batch struct {
 	Offset *Offset
 }
 
+// Request is a Turn webhook call being accepted, known by the digest of
+// its body: Turn retries a call it got no 200 for with the same body.
+type Request struct {
+	Channel string
+	Digest  []byte
+	TurnID  string // the message id a first acceptance gives
+}
+
+// RequestWindow is how long an accepted request is remembered: longer than
+// Turn goes on retrying a call.
+const RequestWindow = 24 * time.Hour
+
 // Offset is a polled bot's next getUpdates offset.
 type Offset struct {
 	Channel string
@@ -259,6 +271,12 @@ type Store interface {
 	// Enqueue applies b atomically and returns, for each of b.Jobs in order,
 	// the new job's ID, or 0 when its DedupKey was already known.
 	Enqueue(ctx context.Context, b Batch) ([]int64, error)
+	// Accept applies b atomically with the record of req, unless a request
+	// with the same Channel and Digest was accepted within RequestWindow:
+	// then nothing of b is written. It returns the message id the request is
+	// known by: req.TurnID when b was applied, the first acceptance's when
+	// not.
+	Accept(ctx context.Context, req Request, b Batch) (turnID string, err error)
 	// TurnID finds the connector id mapped to a Telegram message.
 	TurnID(ctx context.Context, channel string, chatID int64, telegramID int) (string, error)
 	// UseCallback resolves a button pressed in chatID. The first press of any

@@ -30,6 +30,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 	cases = append(cases, activityCases...)
 	cases = append(cases, channelCases...)
 	cases = append(cases, fairCases...)
+	cases = append(cases, requestCases...)
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			t.Parallel()

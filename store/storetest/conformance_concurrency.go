@@ -178,6 +178,7 @@ func Replicas(t *testing.T, stores ...store.Store) {
 	}
 	t.Run("ConcurrentClaims", func(t *testing.T) { concurrentClaims(t, stores, "replicas-1") })
 	t.Run("ConcurrentEnqueueAndClaim", func(t *testing.T) { concurrentEnqueueAndClaim(t, stores, "replicas-2") })
+	t.Run("ConcurrentAccepts", func(t *testing.T) { concurrentAccepts(t, stores) })
 }
 
 func testConcurrentDedup(t *testing.T, s store.Store) {
