@@ -3,8 +3,11 @@ package bot
 import (
 	"crypto/sha256"
 	"encoding/base64"
+	"net"
+	"net/url"
 	"strconv"
 	"strings"
+	"unicode"
 	"unicode/utf8"
 
 	"github.com/turn-telegram/turn-telegram/store"
@@ -14,6 +17,43 @@ import (
 // base64url and never contain ':', so the two cannot be confused, and Plan's
 // JSON keeps its shape.
 const urlButtonPrefix = "url:"
+
+// Telegram's limits on an inline keyboard: it refuses the whole message
+// ("reply markup is too long") over them.
+const (
+	maxKeyboardButtons = 100
+	maxRowButtons      = 8
+)
+
+// maxKeyboards is the most keyboards one message's buttons may fill: a
+// choice over more than three screens of buttons is not one a person can
+// make, so it is refused rather than sent as a wall of messages.
+const maxKeyboards = 3
+
+// keyboardPages cuts a keyboard into keyboards within Telegram's limits, in
+// order: rows of more than maxRowButtons are wrapped, and every
+// maxKeyboardButtons buttons start a new keyboard, sent on a message of its
+// own. All the buttons of a message share one callback group, so the
+// first press on any page answers the question.
+func keyboardPages(rows [][]Button) [][][]Button {
+	var pages [][][]Button
+	var page [][]Button
+	n := 0
+	for _, row := range rows {
+		for len(row) > 0 {
+			w := min(len(row), maxRowButtons, maxKeyboardButtons-n)
+			page = append(page, row[:w])
+			row, n = row[w:], n+w
+			if n == maxKeyboardButtons {
+				pages, page, n = append(pages, page), nil, 0
+			}
+		}
+	}
+	if len(page) > 0 {
+		pages = append(pages, page)
+	}
+	return pages
+}
 
 // maxButtonLabel is where button labels are cut: Telegram shows about this
 // much, and Turn's titles are normally far shorter.
@@ -118,6 +158,26 @@ func (k *keyboardBuilder) reply(reply, id, title, description string) {
 		Title:       title,
 		Description: description,
 	})
+}
+
+// buttonURL reports whether Telegram takes link for a url button: an http
+// or https URL without whitespace whose host is an IP address or a domain
+// with a dot ("localhost" and bare names are refused, and a refused button
+// fails the whole message).
+func buttonURL(link string) bool {
+	if !webLink(link) || strings.IndexFunc(link, func(r rune) bool { return unicode.IsSpace(r) || unicode.IsControl(r) }) >= 0 {
+		return false
+	}
+	u, err := url.Parse(link)
+	if err != nil {
+		return false
+	}
+	host := u.Hostname()
+	if net.ParseIP(host) != nil {
+		return true
+	}
+	dot := strings.LastIndexByte(host, '.')
+	return dot > 0 && dot < len(host)-1
 }
 
 // link adds a url button.

@@ -18,6 +18,12 @@ import (
 // no text at all: Telegram needs text to carry a keyboard.
 const keyboardOnlyText = "👇"
 
+// MaxParts is the most Telegram messages one Turn message may become. More
+// would hold the chat for minutes (one message a second) and is never what
+// a journey meant: such a message is refused with 400, not cut, so that
+// nobody reads half of a health message believing it whole.
+const MaxParts = 10
+
 // RenderError says why a Turn message cannot be rendered: Reasons maps a
 // payload field ("turn", "block", "body") to what is wrong with it.
 type RenderError struct {
@@ -79,7 +85,43 @@ func Render(channel, turnID string, chatID int64, out *turn.Outbound) (Rendered,
 	if len(r.res.Plan.Parts) == 0 {
 		return Rendered{}, &RenderError{Reasons: problems}
 	}
+	field := "turn"
+	if problems["turn"] != "" {
+		field = "block"
+	}
+	if n := r.buttonCount(); n > maxKeyboards*maxKeyboardButtons {
+		return Rendered{}, &RenderError{Reasons: map[string]string{field: fmt.Sprintf(
+			"has %d buttons; Telegram shows %d per message, and at most %d are offered for one choice",
+			n, maxKeyboardButtons, maxKeyboards*maxKeyboardButtons)}}
+	}
+	if n := len(r.res.Plan.Parts); n > MaxParts {
+		return Rendered{}, &RenderError{Reasons: map[string]string{field: fmt.Sprintf(
+			"needs %d Telegram messages (%d characters); at most %d are sent for one message",
+			n, r.textLen(), MaxParts)}}
+	}
 	return r.res, nil
+}
+
+// buttonCount counts the plan's buttons.
+func (r *renderer) buttonCount() int {
+	n := 0
+	for _, p := range r.res.Plan.Parts {
+		for _, row := range p.Keyboard {
+			n += len(row)
+		}
+	}
+	return n
+}
+
+// textLen is the length of the plan's texts, in Telegram's UTF-16 units.
+func (r *renderer) textLen() int {
+	n := 0
+	for _, p := range r.res.Plan.Parts {
+		if p.Text != keyboardOnlyText {
+			n += utf16Count(p.Text)
+		}
+	}
+	return n
 }
 
 // turnPresent reports whether Turn sent a message object with anything in it.
@@ -324,10 +366,13 @@ func (r *renderer) ctaURL(in *turn.Interactive) string {
 			if strings.TrimSpace(label) == "" {
 				label = p.URL
 			}
-			if webLink(p.URL) {
+			if buttonURL(p.URL) {
 				kb.link(label, p.URL)
-			} else {
+			} else if strings.TrimSpace(p.URL) != "" {
+				// Telegram would refuse the button and the message with it:
+				// the person still reads where the journey points.
 				t.plain("\n\n", p.URL, "")
+				r.note("cta_url %q is not a link Telegram takes for a button: sent as text", p.URL)
 			}
 		}
 	}
@@ -400,18 +445,28 @@ func jsonTexts(raw json.RawMessage) []string {
 }
 
 // addText appends text as sendMessage parts split at Telegram's limit, the
-// keyboard on the last one.
+// keyboard on the last one (and on messages of their own for what exceeds
+// one keyboard's limits).
 func (r *renderer) addText(text string, ents []models.MessageEntity, kb [][]Button) {
 	chunks := SplitText(text, ents, TextLimit)
-	if len(chunks) == 0 && len(kb) > 0 {
+	pages := keyboardPages(kb)
+	if len(chunks) == 0 && len(pages) > 0 {
 		chunks = []Chunk{{Text: keyboardOnlyText}}
 	}
 	for i, c := range chunks {
 		p := Part{Method: MethodMessage, Text: c.Text, Entities: c.Entities}
-		if i == len(chunks)-1 {
-			p.Keyboard = kb
+		if i == len(chunks)-1 && len(pages) > 0 {
+			p.Keyboard = pages[0]
 		}
 		r.res.Plan.Parts = append(r.res.Plan.Parts, p)
+	}
+	r.addPages(pages)
+}
+
+// addPages sends the keyboards after the first on messages of their own.
+func (r *renderer) addPages(pages [][][]Button) {
+	for i := 1; i < len(pages); i++ {
+		r.res.Plan.Parts = append(r.res.Plan.Parts, Part{Method: MethodMessage, Text: keyboardOnlyText, Keyboard: pages[i]})
 	}
 }
 
@@ -428,20 +483,26 @@ func (r *renderer) addMedia(method string, m *turn.OutMedia, text string, ents [
 	r.res.Media = append(r.res.Media, ref)
 	p := Part{Method: method, Media: &ref}
 	chunks := SplitText(text, ents, CaptionLimit)
+	pages := keyboardPages(kb)
 	if method != MethodSticker && len(chunks) <= 1 {
 		if len(chunks) == 1 {
 			p.Text, p.Entities = chunks[0].Text, chunks[0].Entities
 		}
-		p.Keyboard = kb
+		if len(pages) > 0 {
+			p.Keyboard = pages[0]
+		}
 		r.res.Plan.Parts = append(r.res.Plan.Parts, p)
+		r.addPages(pages)
+		return
+	}
+	if len(chunks) == 0 && len(pages) > 0 {
+		// A sticker with buttons and no text: the sticker carries them.
+		p.Keyboard = pages[0]
+		r.res.Plan.Parts = append(r.res.Plan.Parts, p)
+		r.addPages(pages)
 		return
 	}
 	r.res.Plan.Parts = append(r.res.Plan.Parts, p)
-	if len(chunks) == 0 && len(kb) > 0 {
-		// A sticker with buttons and no text: the sticker carries them.
-		r.res.Plan.Parts[len(r.res.Plan.Parts)-1].Keyboard = kb
-		return
-	}
 	r.addText(text, ents, kb)
 }
 

@@ -243,8 +243,25 @@ func checkRendered(t *testing.T, rd Rendered, chatID int64) {
 		if err := checkTelegramEntities(p.Text, p.Entities); err != nil {
 			t.Errorf("part %d: %v", i, err)
 		}
-		if len(p.Keyboard) > 0 && i != len(rd.Plan.Parts)-1 {
-			t.Errorf("part %d has the keyboard but is not the last part", i)
+		// Keyboards come last: once one is sent, every later part is a
+		// keyboard of its own (what exceeds one keyboard's limits).
+		if len(p.Keyboard) == 0 && i > 0 && len(rd.Plan.Parts[i-1].Keyboard) > 0 {
+			t.Errorf("part %d without a keyboard follows one with a keyboard", i)
+		}
+		if len(p.Keyboard) > 0 && i > 0 && len(rd.Plan.Parts[i-1].Keyboard) > 0 && p.Text != keyboardOnlyText {
+			t.Errorf("part %d: a further keyboard carries text %q", i, p.Text)
+		}
+		if n := len(p.Keyboard); n > 0 {
+			buttons := 0
+			for _, row := range p.Keyboard {
+				buttons += len(row)
+				if len(row) > maxRowButtons {
+					t.Errorf("part %d: a row of %d buttons", i, len(row))
+				}
+			}
+			if buttons > maxKeyboardButtons {
+				t.Errorf("part %d: %d buttons", i, buttons)
+			}
 		}
 		for _, row := range p.Keyboard {
 			for _, b := range row {
@@ -423,7 +440,25 @@ func TestRenderEdges(t *testing.T) {
 			"cta_url with a bad link shows it as text",
 			&turn.Outbound{Turn: &turn.Message{Interactive: &turn.Interactive{Type: "cta_url", Body: &turn.Text2{Text: "Go"},
 				Action: &turn.Action{Name: "cta_url", Parameters: json.RawMessage(`{"display_text":"Site","url":"javascript:alert(1)"}`)}}}},
-			[]string{"sendMessage:Go\n\njavascript:alert(1)"}, nil, 0,
+			[]string{"sendMessage:Go\n\njavascript:alert(1)"}, nil, 1,
+		},
+		{
+			"cta_url to a name without a dot, which Telegram refuses, shows it as text",
+			&turn.Outbound{Turn: &turn.Message{Interactive: &turn.Interactive{Type: "cta_url", Body: &turn.Text2{Text: "Go"},
+				Action: &turn.Action{Name: "cta_url", Parameters: json.RawMessage(`{"display_text":"Site","url":"http://localhost/x"}`)}}}},
+			[]string{"sendMessage:Go\n\nhttp://localhost/x"}, nil, 1,
+		},
+		{
+			"cta_url with a space shows it as text",
+			&turn.Outbound{Turn: &turn.Message{Interactive: &turn.Interactive{Type: "cta_url", Body: &turn.Text2{Text: "Go"},
+				Action: &turn.Action{Name: "cta_url", Parameters: json.RawMessage(`{"display_text":"Site","url":"https://example.org/a b"}`)}}}},
+			[]string{"sendMessage:Go\n\nhttps://example.org/a b"}, nil, 1,
+		},
+		{
+			"cta_url to an address is a button",
+			&turn.Outbound{Turn: &turn.Message{Interactive: &turn.Interactive{Type: "cta_url", Body: &turn.Text2{Text: "Go"},
+				Action: &turn.Action{Name: "cta_url", Parameters: json.RawMessage(`{"display_text":"Site","url":"https://203.0.113.7/x"}`)}}}},
+			[]string{"sendMessage:Go"}, []string{"Site"}, 0,
 		},
 		{
 			"sticker without caption",

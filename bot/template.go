@@ -118,7 +118,7 @@ func (r *renderer) templateFromDefinition(t *turn.Template, def *waTemplate, rt 
 			kb.reply("button", p.Payload, b.Text, "")
 		case "URL":
 			link := fillPlaceholders(b.URL, []turn.TemplateParameter{p})
-			if webLink(link) {
+			if buttonURL(link) {
 				kb.link(b.Text, link)
 			} else {
 				line(b.Text, link)

@@ -11,6 +11,7 @@ const (
 	maxCallbackData = 64  // bytes
 	maxCopyText     = 256 // characters
 	maxButtons      = 100 // per keyboard
+	maxInlineRow    = 8   // buttons per row of an inline keyboard
 )
 
 // markupKind is which of Telegram's four reply_markup objects was sent.
@@ -58,7 +59,7 @@ func parseReplyMarkup(raw string) (replyMarkup, *apiError) {
 	var m replyMarkup
 	switch {
 	case obj["inline_keyboard"] != nil:
-		rows, aerr := keyboardRows(obj["inline_keyboard"], "inline_keyboard", "InlineKeyboardMarkup", checkInlineButton)
+		rows, aerr := keyboardRows(obj["inline_keyboard"], "inline_keyboard", "InlineKeyboardMarkup", checkInlineButton, maxInlineRow)
 		if aerr != nil {
 			return m, aerr
 		}
@@ -67,7 +68,7 @@ func parseReplyMarkup(raw string) (replyMarkup, *apiError) {
 			m.inline, _ = json.Marshal(map[string]any{"inline_keyboard": obj["inline_keyboard"]})
 		}
 	case obj["keyboard"] != nil:
-		rows, aerr := keyboardRows(obj["keyboard"], "keyboard", "ReplyKeyboardMarkup", checkKeyboardButton)
+		rows, aerr := keyboardRows(obj["keyboard"], "keyboard", "ReplyKeyboardMarkup", checkKeyboardButton, 0)
 		if aerr != nil {
 			return m, aerr
 		}
@@ -82,9 +83,9 @@ func parseReplyMarkup(raw string) (replyMarkup, *apiError) {
 	return m, nil
 }
 
-// keyboardRows checks an array of arrays of buttons and returns its number
-// of non-empty rows.
-func keyboardRows(v any, field, typ string, check func(any) *apiError) (int, *apiError) {
+// keyboardRows checks an array of arrays of buttons (at most maxRow per
+// row when maxRow > 0) and returns its number of non-empty rows.
+func keyboardRows(v any, field, typ string, check func(any) *apiError, maxRow int) (int, *apiError) {
 	rows, ok := v.([]any)
 	if !ok {
 		return 0, badRequest("field %q of the %s must be an Array", field, typ)
@@ -99,6 +100,11 @@ func keyboardRows(v any, field, typ string, check func(any) *apiError) (int, *ap
 			if aerr := check(b); aerr != nil {
 				return 0, aerr
 			}
+		}
+		if maxRow > 0 && len(cells) > maxRow {
+			// Telegram refuses a wider row; the wording is the one it uses
+			// for too many buttons.
+			return 0, badRequest("reply markup is too long")
 		}
 		buttons += len(cells)
 		if len(cells) > 0 {

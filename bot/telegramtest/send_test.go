@@ -64,6 +64,8 @@ func TestSendMessageRejections(t *testing.T) {
 		{"button url to localhost", map[string]string{"chat_id": "1", "text": "x", "reply_markup": button(`"url":"http://localhost:8080/x"`)}, "Bad Request: BUTTON_URL_INVALID"},
 		{"button url of another scheme", map[string]string{"chat_id": "1", "text": "x", "reply_markup": button(`"url":"ftp://example.com/x"`)}, "Bad Request: BUTTON_URL_INVALID"},
 		{"web_app over http", map[string]string{"chat_id": "1", "text": "x", "reply_markup": button(`"web_app":{"url":"http://example.com"}`)}, "Bad Request: inline keyboard button Web App URL"},
+		{"button url with a space", map[string]string{"chat_id": "1", "text": "x", "reply_markup": button(`"url":"https://example.com/a b"`)}, "Bad Request: BUTTON_URL_INVALID"},
+		{"9 buttons in a row", map[string]string{"chat_id": "1", "text": "x", "reply_markup": `{"inline_keyboard":[[` + strings.Repeat(`{"text":"B","callback_data":"b"},`, 8) + `{"text":"B","callback_data":"b"}]]}`}, "Bad Request: reply markup is too long"},
 		{"over 100 buttons", map[string]string{"chat_id": "1", "text": "x", "reply_markup": `{"inline_keyboard":[` + strings.Repeat(`[{"text":"B","callback_data":"b"}],`, 100) + `[{"text":"B","callback_data":"b"}]]}`}, "Bad Request: reply markup is too long"},
 		{"reply keyboard not rows", map[string]string{"chat_id": "1", "text": "x", "reply_markup": `{"keyboard":["a"]}`}, `Bad Request: field "keyboard" of the ReplyKeyboardMarkup must be an Array of Arrays`},
 		{"reply keyboard button", map[string]string{"chat_id": "1", "text": "x", "reply_markup": `{"keyboard":[[7]]}`}, "Bad Request: can't parse keyboard button: "},
