@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"os"
 	"strings"
 	"testing"
 	"time"
@@ -349,4 +350,36 @@ func mustJSON(v any) []byte {
 		panic(err)
 	}
 	return b
+}
+
+// TestInboundFileTelegramRefuses: a media message whose file Telegram will
+// not serve for another reason than its size (here a file_id it does not
+// know, as in a replayed fixture) reaches Turn as a text saying so, never as
+// "too large: 0.0 MB"; a file too big to download whose size the update
+// did not give says "over 20 MB".
+func TestInboundFileTelegramRefuses(t *testing.T) {
+	eachStore(t, func(t *testing.T, st store.Store) {
+		h := newHarness(t, st, harnessOpts{})
+		body, err := os.ReadFile("testdata/updates/sticker_static.json")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if resp := h.postTelegram(body, h.ch.WebhookSecret()); resp.StatusCode != http.StatusOK {
+			t.Fatalf("status %d", resp.StatusCode)
+		}
+		got := h.waitTurnMessages(t, 1)
+		m := got[0].Message
+		if m.Type != "text" || m.Text.Body != "[sticker could not be forwarded: Telegram did not serve the file]" {
+			t.Errorf("an unknown file reached Turn as %+v %+v", m, m.Text)
+		}
+
+		id, uid := h.tg.AddBigFile(botToken, 30<<20, "documents/big.pdf")
+		h.tg.PushUpdate(botToken, telegramtest.UserMessage(chatID, "Ada", "", models.Message{
+			Document: &models.Document{FileID: id, FileUniqueID: uid, FileName: "big.pdf", MimeType: "application/pdf"},
+		}))
+		got = h.waitTurnMessages(t, 2)
+		if m := got[1].Message; m.Text == nil || m.Text.Body != "[document too large to forward: big.pdf, over 20 MB]" {
+			t.Errorf("a big file of unknown size reached Turn as %+v", m)
+		}
+	})
 }

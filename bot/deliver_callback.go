@@ -23,6 +23,14 @@ const (
 	cbAnswered = 2 // answered and keyboard replaced; only Turn remains
 )
 
+// What a press is answered with, besides the silent acknowledgement of a
+// first press.
+const (
+	answerInactive   = "This button is no longer active."
+	answerAlready    = "You have already answered this."
+	answerNotBridged = "This button only works in a private chat with this bot."
+)
+
 // deliverCallback resolves a button press: it always answers the callback
 // (or the person's client shows a spinner), replaces the keyboard with the
 // chosen answer so a second press cannot answer twice, and forwards the
@@ -38,14 +46,14 @@ func (s *Service) deliverCallback(ctx context.Context, ch *Channel, t *delivery.
 	switch {
 	case errors.Is(err, store.ErrNotFound):
 		log.Info("press on an unknown or expired keyboard")
-		s.answer(ctx, ch, cq.ID, "This button is no longer active.")
+		s.answer(ctx, ch, cq.ID, answerInactive)
 		return nil
 	case err != nil:
 		return delivery.Retry(fmt.Errorf("resolve callback: %w", err))
 	}
 	if !first && t.Progress < cbClaimed {
 		log.Info("second press on an answered keyboard")
-		s.answer(ctx, ch, cq.ID, "You have already answered this.")
+		s.answer(ctx, ch, cq.ID, answerAlready)
 		return nil
 	}
 	if t.Progress < cbClaimed {

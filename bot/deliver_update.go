@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"io"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/go-telegram/bot/models"
@@ -26,6 +27,11 @@ func (s *Service) deliverUpdate(ctx context.Context, ch *Channel, t *delivery.Ta
 	}
 	rt := Route(&upd)
 	switch {
+	case rt.Skip != "" && upd.CallbackQuery != nil:
+		// A press that is not bridged (in a group, on a game button) is
+		// still answered, so the person's client stops waiting.
+		s.answer(ctx, ch, upd.CallbackQuery.ID, answerNotBridged)
+		return nil
 	case rt.Skip != "":
 		return delivery.Permanent(fmt.Errorf("update not bridgeable: %s", rt.Skip))
 	case upd.CallbackQuery != nil:
@@ -92,8 +98,15 @@ func (s *Service) linkMedia(ctx context.Context, ch *Channel, conv *Converted) e
 	file, err := ch.TG.Open(ctx, f.FileID)
 	if err != nil {
 		var api *APIError
-		if errors.As(err, &api) && api.Code == 400 {
+		switch {
+		case errors.As(err, &api) && api.Code == 400 && strings.Contains(strings.ToLower(api.Description), "too big"):
 			return s.tooBig(conv)
+		case errors.As(err, &api) && api.Code == 400:
+			// An unknown or expired file_id: Turn hears that there was a
+			// file, never a size it did not have.
+			ch.log.Warn("telegram refused the file of a message; forwarded as text", "err", ch.TG.Scrub(err))
+			asText(conv, UnavailableText(*conv))
+			return nil
 		}
 		return classifyTelegram(err)
 	}
@@ -122,13 +135,17 @@ func (s *Service) linkMedia(ctx context.Context, ch *Channel, conv *Converted) e
 }
 
 func (s *Service) tooBig(conv *Converted) error {
+	asText(conv, TooBigText(*conv))
+	return nil
+}
+
+// asText replaces a media message by text.
+func asText(conv *Converted, text string) {
 	msg := &conv.Inbound.Message
-	text := TooBigText(*conv)
 	msg.Image, msg.Video, msg.Audio, msg.Document, msg.Sticker = nil, nil, nil, nil, nil
 	msg.Type = turn.TypeText
 	msg.Text = &turn.Text{Body: text}
 	conv.File = nil
-	return nil
 }
 
 func mediaOf(m *turn.InboundMessage) *turn.Media {

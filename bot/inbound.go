@@ -72,7 +72,20 @@ func routeMessage(m *models.Message) Routing {
 	case isServiceMessage(m):
 		r.Skip = "service_message"
 	default:
-		r.Kind = RouteMessage
+		// What can never be converted is skipped here, at acceptance,
+		// rather than stored to become a dead letter.
+		var ue *UnsupportedError
+		_, err := ConvertMessage(m)
+		switch {
+		case errors.As(err, &ue) && ue.Kind == "unknown":
+			r.Skip = "empty_message" // nothing the Bot API names, e.g. photo: []
+		case errors.As(err, &ue):
+			r.Skip = "unsupported_message:" + ue.Kind
+		case err != nil:
+			r.Skip = "malformed_message"
+		default:
+			r.Kind = RouteMessage
+		}
 	}
 	return r
 }
@@ -324,11 +337,31 @@ func TooBigText(c Converted) string {
 	if c.File.Filename != "" {
 		b.WriteString(c.File.Filename + ", ")
 	}
-	fmt.Fprintf(&b, "%.1f MB]", float64(c.File.Size)/(1<<20))
+	if c.File.Size > 0 {
+		fmt.Fprintf(&b, "%.1f MB]", float64(c.File.Size)/(1<<20))
+	} else {
+		b.WriteString("over 20 MB]") // the update did not say; getFile did
+	}
 	if caption := inboundCaption(c.Inbound.Message); caption != "" {
 		b.WriteString("\n" + caption)
 	}
 	return b.String()
+}
+
+// UnavailableText is the text that replaces a media message whose file
+// Telegram refuses to serve for another reason than its size (an unknown or
+// expired file_id), e.g. "[sticker could not be forwarded: Telegram did not
+// serve the file]", with the caption on the next line. It is "" when c
+// carries no file.
+func UnavailableText(c Converted) string {
+	if c.File == nil {
+		return ""
+	}
+	s := "[" + c.Inbound.Message.Type + " could not be forwarded: Telegram did not serve the file]"
+	if caption := inboundCaption(c.Inbound.Message); caption != "" {
+		s += "\n" + caption
+	}
+	return s
 }
 
 func inboundCaption(m turn.InboundMessage) string {

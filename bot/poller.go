@@ -82,11 +82,14 @@ func (s *Service) pollBatch(ch *Channel, raws []json.RawMessage) (store.Batch, e
 		switch {
 		case err != nil:
 			ch.skipped("malformed", raw)
-		case skip != "":
-			ch.skipped(skip, raw)
 		default:
-			b.Jobs = append(b.Jobs, job)
-			updatesAccepted.WithLabelValues("stored").Inc()
+			if skip != "" {
+				ch.skipped(skip, raw)
+			}
+			if job.Kind != "" {
+				b.Jobs = append(b.Jobs, job)
+				updatesAccepted.WithLabelValues("stored").Inc()
+			}
 		}
 	}
 	b.Offset = &store.Offset{Channel: ch.Config.Key, Next: next}

@@ -67,6 +67,7 @@ type Service struct {
 
 	mu       sync.RWMutex
 	channels map[string]*Channel
+	paused   map[string]bool // disabled channels: answered 503, not 404
 }
 
 // Channel is one live binding with its clients.
@@ -105,7 +106,7 @@ func NewService(st store.Store, opt Options, notify func(kinds ...store.Kind)) *
 		notify = func(...store.Kind) {}
 	}
 	opt.PublicURL = strings.TrimRight(opt.PublicURL, "/")
-	return &Service{st: st, opt: opt, notify: notify, channels: map[string]*Channel{}}
+	return &Service{st: st, opt: opt, notify: notify, channels: map[string]*Channel{}, paused: map[string]bool{}}
 }
 
 // SetNotify sets the function called after every enqueue.
@@ -139,6 +140,7 @@ func (s *Service) AddChannel(cfg ChannelConfig) (*Channel, error) {
 	}
 	s.mu.Lock()
 	s.channels[cfg.Key] = ch
+	delete(s.paused, cfg.Key)
 	s.mu.Unlock()
 	return ch, nil
 }
@@ -155,10 +157,28 @@ func (s *Service) RemoveChannel(key string) {
 	s.mu.Lock()
 	_, had := s.channels[key]
 	delete(s.channels, key)
+	delete(s.paused, key)
 	s.mu.Unlock()
 	if had {
 		forgetChannel(key)
 	}
+}
+
+// PauseChannel stops serving a channel that is disabled, not removed: its
+// webhooks answer 503, so Turn and Telegram keep its traffic and retry
+// until it is enabled (AddChannel) again.
+func (s *Service) PauseChannel(key string) {
+	s.RemoveChannel(key)
+	s.mu.Lock()
+	s.paused[key] = true
+	s.mu.Unlock()
+}
+
+// Paused reports whether a channel is disabled (see PauseChannel).
+func (s *Service) Paused(key string) bool {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	return s.paused[key]
 }
 
 // Channels returns the keys of the channels served, in no order.

@@ -21,6 +21,11 @@ const SecretHeader = "X-Telegram-Bot-Api-Secret-Token"
 func (s *Service) TelegramWebhook(w http.ResponseWriter, r *http.Request, key string) {
 	ch, ok := s.Channel(key)
 	if !ok {
+		if s.Paused(key) {
+			// Telegram keeps the update and retries until it is enabled.
+			writeProblem(w, http.StatusServiceUnavailable, "channel disabled")
+			return
+		}
 		writeProblem(w, http.StatusNotFound, "unknown channel")
 		return
 	}
@@ -43,6 +48,8 @@ func (s *Service) TelegramWebhook(w http.ResponseWriter, r *http.Request, key st
 	}
 	if skip != "" {
 		ch.skipped(skip, body)
+	}
+	if job.Kind == "" {
 		w.WriteHeader(http.StatusOK)
 		return
 	}
@@ -58,7 +65,9 @@ func (s *Service) TelegramWebhook(w http.ResponseWriter, r *http.Request, key st
 }
 
 // updateJob validates one raw update and makes its job, or says why it is
-// skipped. An error means the body is not an update at all.
+// skipped. A skipped button press still gets a job, whose delivery only
+// answers it (or the person's client keeps its spinner). An error means the
+// body is not an update at all.
 func updateJob(channel string, raw []byte) (store.NewJob, string, error) {
 	var upd models.Update
 	if err := json.Unmarshal(raw, &upd); err != nil {
@@ -71,16 +80,17 @@ func updateJob(channel string, raw []byte) (store.NewJob, string, error) {
 		return store.NewJob{}, "", errors.New("body is not a Telegram update: no update_id")
 	}
 	rt := Route(&upd)
-	if rt.Skip != "" {
-		return store.NewJob{}, rt.Skip, nil
-	}
-	return store.NewJob{
+	job := store.NewJob{
 		Channel:  channel,
 		Kind:     store.KindUpdate,
 		Lane:     inLane(rt.ChatID),
 		DedupKey: "u:" + strconv.FormatInt(*probe.UpdateID, 10),
 		Payload:  raw,
-	}, "", nil
+	}
+	if rt.Skip != "" && (upd.CallbackQuery == nil || upd.CallbackQuery.ID == "") {
+		return store.NewJob{}, rt.Skip, nil
+	}
+	return job, rt.Skip, nil
 }
 
 func (c *Channel) skipped(reason string, raw []byte) {

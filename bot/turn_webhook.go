@@ -30,6 +30,12 @@ import (
 func (s *Service) TurnWebhook(w http.ResponseWriter, r *http.Request, key string) {
 	ch, ok := s.Channel(key)
 	if !ok {
+		if s.Paused(key) {
+			// Disabled, not removed: Turn keeps the message and retries.
+			w.Header().Set("Retry-After", "60")
+			turn.WriteError(w, http.StatusServiceUnavailable, map[string]any{"channel": []string{"is disabled; retry later"}})
+			return
+		}
 		turn.WriteError(w, http.StatusNotFound, map[string]any{"channel": []string{"is unknown"}})
 		return
 	}

@@ -149,6 +149,9 @@ func (s *Syncer) apply(rec store.ChannelRecord) {
 	s.mu.Unlock()
 	if rec.Deleted || rec.Disabled {
 		s.drop(rec.Key)
+		if rec.Disabled {
+			s.cfg.Service.PauseChannel(rec.Key)
+		}
 		if serving {
 			log.Info("channel no longer served", "reason", map[bool]string{true: "removed", false: "disabled"}[rec.Deleted], "version", rec.Version)
 		}

@@ -111,6 +111,27 @@ func (r *Registry) List(ctx context.Context) ([]View, error) {
 	return views, nil
 }
 
+// Secrets returns the secrets of every channel, for a redactor of what an
+// operator's command prints.
+func (r *Registry) Secrets(ctx context.Context) ([]string, error) {
+	recs, err := r.cfg.Store.Channels(ctx, 0)
+	if err != nil {
+		return nil, errorf(Unavailable, err, "the store failed")
+	}
+	var out []string
+	for _, rec := range recs {
+		if rec.Deleted {
+			continue
+		}
+		c, err := r.cfg.Keys.open(rec)
+		if c == nil {
+			return nil, errorf(Internal, err, "channel %q is unreadable", rec.Key)
+		}
+		out = append(out, c.SecretValues()...)
+	}
+	return out, nil
+}
+
 // Show returns one channel.
 func (r *Registry) Show(ctx context.Context, key string) (View, error) {
 	rec, err := r.cfg.Store.Channel(ctx, key)

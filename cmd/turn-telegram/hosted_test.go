@@ -234,7 +234,9 @@ func TestHostedTwoReplicas(t *testing.T) {
 	// servedEverywhere waits until both replicas serve key at its stored
 	// version (or, with gone, serve it no more: its Telegram webhook then
 	// answers a call without the secret 404, not 401).
-	servedEverywhere := func(key string, gone bool) {
+	// gone: the channel's Telegram webhook answers want (404 once removed,
+	// 503 while disabled, so that Telegram keeps the updates).
+	servedEverywhere := func(key string, gone bool, want ...int) {
 		t.Helper()
 		eventually(t, fmt.Sprintf("both replicas follow %s (gone: %t)", key, gone), func() bool {
 			for _, u := range []string{a.url, b.url} {
@@ -244,7 +246,7 @@ func TestHostedTwoReplicas(t *testing.T) {
 						t.Fatal(err)
 					}
 					resp.Body.Close()
-					if resp.StatusCode != http.StatusNotFound {
+					if code := append(want, http.StatusNotFound)[0]; resp.StatusCode != code {
 						return false
 					}
 					continue
@@ -328,14 +330,16 @@ func TestHostedTwoReplicas(t *testing.T) {
 	if status, body := adm.do(a.url, http.MethodPost, "/admin/channels/clinic/disable", nil); status != http.StatusOK {
 		t.Fatalf("disable: %d %s", status, body)
 	}
-	servedEverywhere("clinic", true)
-	if s := turnSend(t, f, b.url, "clinic", clinic.HMACSecret, clinicChat, "while disabled"); s != http.StatusNotFound {
-		t.Errorf("a disabled channel's webhook answered %d, want 404", s)
+	servedEverywhere("clinic", true, http.StatusServiceUnavailable)
+	// Its messages wait: Turn is answered 503 and retries, where a 404
+	// would make it give up.
+	if s := turnSend(t, f, b.url, "clinic", clinic.HMACSecret, clinicChat, "while disabled"); s != http.StatusServiceUnavailable {
+		t.Errorf("a disabled channel's webhook answered %d, want 503", s)
 	}
 	cliOK(t, cliEnv, "channels", "enable", "clinic")
 	servedEverywhere("clinic", false)
-	if s := turnSend(t, f, b.url, "clinic", clinic.HMACSecret, clinicChat, "enabled again"); s != http.StatusOK {
-		t.Errorf("the enabled channel's webhook answered %d, want 200", s)
+	if s := turnSend(t, f, b.url, "clinic", clinic.HMACSecret, clinicChat, "while disabled"); s != http.StatusOK {
+		t.Errorf("Turn's retry to the enabled channel was answered %d, want 200", s)
 	}
 
 	// Removing the school drops it everywhere; the clinic goes on.

@@ -25,11 +25,25 @@ func queue(ctx context.Context, args []string, getenv func(string) string, stdou
 	if err != nil {
 		return err
 	}
-	st, err := openStore(ctx, c, newLogger(io.Discard, "error", newRedactor()))
+	red := newRedactor(c.secrets()...)
+	st, err := openStore(ctx, c, newLogger(io.Discard, "error", red))
 	if err != nil {
 		return err
 	}
 	defer st.Close()
+	// Last errors are printed through the redactor the service logs with:
+	// a secret that reached one never reaches a terminal.
+	if c.hosted() {
+		reg, err := newRegistry(c, st, newLogger(io.Discard, "error", red))
+		if err != nil {
+			return err
+		}
+		secrets, err := reg.Secrets(ctx)
+		if err != nil {
+			return fmt.Errorf("read the channels' secrets to redact what is printed: %w", err)
+		}
+		red.Add(secrets...)
+	}
 	sub := "stats"
 	if len(args) > 0 {
 		sub, args = args[0], args[1:]
@@ -65,7 +79,7 @@ func queue(ctx context.Context, args []string, getenv func(string) string, stdou
 		w := tabwriter.NewWriter(stdout, 0, 4, 2, ' ', 0)
 		fmt.Fprintln(w, "ID\tCHANNEL\tKIND\tLANE\tSTATE\tATTEMPTS\tAGE\tLAST ERROR")
 		for _, j := range jobs {
-			fmt.Fprintf(w, "%d\t%s\t%s\t%s\t%s\t%d\t%s\t%s\n", j.ID, j.Channel, j.Kind, j.Lane, j.State, j.Attempts, age(j.CreatedAt), j.LastError)
+			fmt.Fprintf(w, "%d\t%s\t%s\t%s\t%s\t%d\t%s\t%s\n", j.ID, j.Channel, j.Kind, j.Lane, j.State, j.Attempts, age(j.CreatedAt), red.String(j.LastError))
 		}
 		return w.Flush()
 	case "retry", "discard":
