@@ -18,7 +18,7 @@ import (
 )
 
 // tables is the schema both dialects create.
-var tables = []string{"callback_groups", "callbacks", "channels", "chats", "file_ids", "jobs", "media", "media_chunks", "message_map", "offsets", "rate_buckets", "sent_messages"}
+var tables = []string{"callback_groups", "callbacks", "channels", "chats", "file_ids", "jobs", "media", "media_chunks", "message_map", "offsets", "rate_buckets", "sent_messages", "turn_requests"}
 
 func TestDialectsHaveTheSameMigrations(t *testing.T) {
 	pg, err := fs.Glob(migrations.Postgres, "*.sql")
