@@ -145,7 +145,7 @@ func newHarness(t testing.TB, st store.Store, o harnessOpts) *harness {
 		Logger:               log,
 	}, h.engine.Notify)
 	h.svc.Register(h.engine)
-	h.svc.Routes(r, nil)
+	h.svc.Routes(r)
 
 	ch, err := h.svc.AddChannel(bot.ChannelConfig{
 		Key: numberID, TelegramToken: botToken, TelegramAPIURL: h.tg.URL,

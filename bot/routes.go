@@ -1,21 +1,20 @@
 package bot
 
 import (
-	"context"
 	"net/http"
 
 	"github.com/gorilla/mux"
 )
 
 // Routes registers the connector's public routes on r: Turn's and
-// Telegram's webhooks and the media links. before, when not nil, runs with
-// the channel key ahead of a webhook whose channel this process does not
-// serve yet (the hosted registry loads a channel added a moment ago).
-func (s *Service) Routes(r *mux.Router, before func(ctx context.Context, key string)) {
+// Telegram's webhooks and the media links. A webhook whose channel this
+// process does not serve yet runs Options.Lookup first (the hosted
+// registry loads a channel added a moment ago at another replica).
+func (s *Service) Routes(r *mux.Router) {
 	key := func(r *http.Request) string {
 		k := mux.Vars(r)["channel"]
-		if _, ok := s.Channel(k); !ok && before != nil {
-			before(r.Context(), k)
+		if _, ok := s.Channel(k); !ok && s.opt.Lookup != nil {
+			s.opt.Lookup(r.Context(), k)
 		}
 		return k
 	}

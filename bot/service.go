@@ -52,9 +52,10 @@ type Options struct {
 	// client of their own).
 	HTTPClient *http.Client
 	Logger     *slog.Logger
-	// Lookup, when set, is called when a job names a channel this process
-	// does not serve; it may add the channel (hosted mode loads it from the
-	// store) before the job is put off.
+	// Lookup, when set, is called when a job or a webhook names a channel
+	// this process does not serve; it may add the channel (hosted mode
+	// loads it from the store) before the job is put off or the webhook
+	// answered 404.
 	Lookup func(ctx context.Context, key string)
 }
 

@@ -14,14 +14,13 @@ import (
 	"net/url"
 	"os"
 	"strconv"
-	"sync"
 	"time"
 
-	"github.com/gorilla/mux"
 	"github.com/jackc/pgx/v5"
 
 	"github.com/turn-telegram/turn-telegram/bot"
 	"github.com/turn-telegram/turn-telegram/delivery"
+	"github.com/turn-telegram/turn-telegram/internal/app"
 	"github.com/turn-telegram/turn-telegram/store"
 )
 
@@ -45,15 +44,15 @@ type serviceSpec struct {
 	mediaWorkers   int
 }
 
-// service is the connector as cmd/turn-telegram wires it: the store, the
-// delivery engine, bot.Service with its channels, and the routes on a real
-// net/http server, here on loopback.
+// service is the connector as cmd/turn-telegram runs it, built by the
+// same composition root (internal/app), here on loopback: store, delivery
+// engine, bridge, routes, webhook healer and pruning.
 type service struct {
 	st      *countingStore
-	srv     *http.Server
+	app     *app.App
 	url     string
 	cancel  context.CancelFunc
-	wg      sync.WaitGroup
+	done    chan struct{}
 	cleanup func()
 }
 
@@ -65,31 +64,36 @@ func startService(ctx context.Context, spec serviceSpec, w worldInfo, logOut io.
 	}
 	st := &countingStore{Store: raw}
 	s := &service{st: st, cleanup: cleanup}
-	eopt := delivery.Options{
-		Concurrency: spec.workers, MaxAttempts: 20, MaxAge: 24 * time.Hour, Logger: log,
-		ChannelWorkers: spec.channelWorkers,
-	}
-	if spec.mediaWorkers > 0 {
-		eopt.Isolated = map[store.Kind]int{store.KindFetch: spec.mediaWorkers}
-	}
-	engine := delivery.New(st, eopt)
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		s.close()
 		return nil, err
 	}
 	s.url = "http://" + ln.Addr().String()
-	opt := bot.Options{
-		PublicURL:    s.url,
-		MediaLinkTTL: 24 * time.Hour,
-		ReadReceipts: true,
-		// The world serves media links from loopback.
-		MediaAllowedNetworks: []netip.Prefix{netip.MustParsePrefix("127.0.0.0/8")},
-		Limits:               bot.Limits{PerSecond: spec.rate, Shared: spec.store == "postgres"},
-		Logger:               log,
+	cfg := app.Config{
+		Store:     st,
+		Listener:  ln,
+		PublicURL: s.url,
+		Polling:   spec.polling,
+		Bot: bot.Options{
+			MediaLinkTTL: 24 * time.Hour,
+			ReadReceipts: true,
+			// The world serves media links from loopback.
+			MediaAllowedNetworks: []netip.Prefix{netip.MustParsePrefix("127.0.0.0/8")},
+			Limits:               bot.Limits{PerSecond: spec.rate, Shared: spec.store == "postgres"},
+		},
+		Engine: delivery.Options{
+			Concurrency: spec.workers, MaxAttempts: 20, MaxAge: 24 * time.Hour,
+			ChannelWorkers: spec.channelWorkers,
+		},
+		ShutdownTimeout: 5 * time.Second,
+		Logger:          log,
+	}
+	if spec.mediaWorkers > 0 {
+		cfg.Engine.Isolated = map[store.Kind]int{store.KindFetch: spec.mediaWorkers}
 	}
 	if spec.idle > 0 {
-		opt.HTTPClient = &http.Client{Timeout: 2 * time.Minute, Transport: &http.Transport{
+		cfg.Bot.HTTPClient = &http.Client{Timeout: 2 * time.Minute, Transport: &http.Transport{
 			Proxy:               http.ProxyFromEnvironment,
 			MaxIdleConns:        spec.idle * 4,
 			MaxIdleConnsPerHost: spec.idle,
@@ -97,11 +101,8 @@ func startService(ctx context.Context, spec serviceSpec, w worldInfo, logOut io.
 			ForceAttemptHTTP2:   true,
 		}}
 	}
-	svc := bot.NewService(st, opt, engine.Notify)
-	svc.Register(engine)
-	var chs []*bot.Channel
 	for _, k := range loadChannels[:min(max(1, spec.channels), len(loadChannels))] {
-		ch, err := svc.AddChannel(bot.ChannelConfig{
+		cfg.Channels = append(cfg.Channels, bot.ChannelConfig{
 			Key:            k.key,
 			TelegramToken:  k.botToken,
 			TelegramAPIURL: w.Telegram,
@@ -111,67 +112,37 @@ func startService(ctx context.Context, spec serviceSpec, w worldInfo, logOut io.
 			TurnToken:      k.turnToken,
 			TurnHMACSecret: k.hmacSecret,
 		})
-		if err != nil {
-			ln.Close()
-			s.close()
-			return nil, err
-		}
-		chs = append(chs, ch)
 	}
-	s.srv = &http.Server{
-		Handler:           router(svc, st),
-		ReadHeaderTimeout: 10 * time.Second,
-		ReadTimeout:       30 * time.Second,
-		IdleTimeout:       2 * time.Minute,
-		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
+	a, err := app.New(ctx, cfg)
+	if err != nil {
+		ln.Close()
+		s.close()
+		return nil, err
 	}
-	go func() { _ = s.srv.Serve(ln) }()
-
+	s.app = a
+	// Every bot is set up before the load starts.
+	if err := a.Setup(ctx); err != nil {
+		ln.Close()
+		s.close()
+		return nil, err
+	}
 	work, cancel := context.WithCancel(context.Background())
-	s.cancel = cancel
-	for _, ch := range chs {
-		if err := svc.Setup(ctx, ch, spec.polling); err != nil {
-			s.close()
-			return nil, fmt.Errorf("telegram setup of %s: %w", ch.Config.Key, err)
-		}
-	}
-	s.wg.Add(1)
-	go func() { defer s.wg.Done(); _ = engine.Run(work, 5*time.Second) }()
-	if spec.polling {
-		for _, ch := range chs {
-			s.wg.Add(1)
-			go func() { defer s.wg.Done(); _ = svc.Poll(work, ch) }()
-		}
-	}
+	s.cancel, s.done = cancel, make(chan struct{})
+	go func() { defer close(s.done); _ = a.Run(work) }()
 	return s, nil
 }
 
-// router is cmd/turn-telegram's, less /metrics and the health checks,
-// which no load touches.
-func router(svc *bot.Service, st store.Store) http.Handler {
-	r := mux.NewRouter()
-	svc.Routes(r, nil)
-	r.HandleFunc("/readyz", func(w http.ResponseWriter, r *http.Request) {
-		if err := st.Ping(r.Context()); err != nil {
-			w.WriteHeader(http.StatusServiceUnavailable)
-		}
-	}).Methods(http.MethodGet)
-	return r
-}
-
-// close stops the connector: no new requests, the engine and poller end
-// (in-flight jobs get 5 s), the store closes and its schema or directory
-// goes.
+// close stops the connector as SIGTERM does (no new requests, in-flight
+// jobs get 5 s, leases handed over), then the store closes and its schema
+// or directory goes.
 func (s *service) close() {
-	if s.srv != nil {
-		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-		_ = s.srv.Shutdown(ctx)
-		cancel()
-	}
 	if s.cancel != nil {
 		s.cancel()
+		<-s.done
 	}
-	s.wg.Wait()
+	if s.app != nil {
+		_ = s.app.Close()
+	}
 	if s.cleanup != nil {
 		s.cleanup()
 	}

@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/turn-telegram/turn-telegram/channels"
+	"github.com/turn-telegram/turn-telegram/internal/app"
 )
 
 // TestAdminAuth checks that every admin route needs the admin token, that
@@ -144,7 +145,7 @@ func TestAdminAPI(t *testing.T) {
 	const chat = int64(777001)
 	f.tg.FailNext("sendMessage", 1, 400, "Bad Request: message is too odd", 0)
 	sendTurn(t, f, svc.url, fmt.Sprintf(`{"to":"%d","turn":{"type":"text","text":{"body":"refused once"}}}`, chat))
-	var dead []jobView
+	var dead []app.JobView
 	eventually(t, "the message is dead-lettered", func() bool {
 		_, body := adm.do(svc.url, http.MethodGet, "/admin/queue/jobs?state=dead&kind=outbound", nil)
 		dead = nil
@@ -155,7 +156,7 @@ func TestAdminAPI(t *testing.T) {
 		t.Errorf("dead job %+v", j)
 	}
 	_, body = adm.do(svc.url, http.MethodGet, "/admin/queue", nil)
-	var stats []queueStat
+	var stats []app.QueueStat
 	if err := json.Unmarshal(body, &stats); err != nil {
 		t.Fatal(err)
 	}

@@ -12,6 +12,7 @@ import (
 	"text/tabwriter"
 
 	"github.com/turn-telegram/turn-telegram/channels"
+	"github.com/turn-telegram/turn-telegram/internal/app"
 	"github.com/turn-telegram/turn-telegram/store"
 )
 
@@ -42,7 +43,7 @@ func (e *usageError) Error() string { return "usage" }
 
 // channelsCmd runs `turn-telegram channels ...`.
 func channelsCmd(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) (err error) {
-	red := newRedactor()
+	red := app.NewRedactor()
 	defer func() {
 		// What is printed of a failure holds no secret either.
 		var ue *usageError
@@ -59,14 +60,14 @@ func channelsCmd(ctx context.Context, args []string, getenv func(string) string,
 		return err
 	}
 	if !c.hosted() {
-		return &configError{"SECRET_KEY", "is required for channel commands: it seals the channels' secrets in the store (generate one with: openssl rand -base64 32)"}
+		return &configError{Var: "SECRET_KEY", Msg: "is required for channel commands: it seals the channels' secrets in the store (generate one with: openssl rand -base64 32)"}
 	}
 	level := "warn"
 	if strings.EqualFold(c.LogLevel, "debug") {
 		level = "debug"
 	}
 	red.Add(c.secrets()...)
-	log := newLogger(stderr, level, red)
+	log := app.NewLogger(stderr, level, red)
 	st, err := openStore(ctx, c, log)
 	if errors.Is(err, store.ErrLocked) {
 		return fmt.Errorf("%w\nA running service holds the embedded store: use its admin API (ADMIN_TOKEN), or PostgreSQL (DATABASE_URL) to share the store", err)
@@ -190,7 +191,7 @@ func (s *secretFlag) get() (string, error) {
 	return strings.TrimSpace(s.value), nil
 }
 
-func addCmd(ctx context.Context, reg *channels.Registry, red *redactor, args []string, stderr io.Writer, out func(any) error, warn func([]string)) error {
+func addCmd(ctx context.Context, reg *channels.Registry, red *app.Redactor, args []string, stderr io.Writer, out func(any) error, warn func([]string)) error {
 	fs := flag.NewFlagSet("channels add", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	var q channels.AddRequest
@@ -224,7 +225,7 @@ func addCmd(ctx context.Context, reg *channels.Registry, red *redactor, args []s
 	return out(v)
 }
 
-func setTokenCmd(ctx context.Context, reg *channels.Registry, red *redactor, args []string, stderr io.Writer, out func(any) error) error {
+func setTokenCmd(ctx context.Context, reg *channels.Registry, red *app.Redactor, args []string, stderr io.Writer, out func(any) error) error {
 	if len(args) == 0 || strings.HasPrefix(args[0], "-") {
 		return &usageError{channelsUsage}
 	}

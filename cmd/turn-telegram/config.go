@@ -13,6 +13,9 @@ import (
 
 	"github.com/turn-telegram/turn-telegram/bot"
 	"github.com/turn-telegram/turn-telegram/channels"
+	"github.com/turn-telegram/turn-telegram/delivery"
+	"github.com/turn-telegram/turn-telegram/internal/app"
+	"github.com/turn-telegram/turn-telegram/store"
 )
 
 // config is the service's settings, read from the environment. Every secret
@@ -68,6 +71,55 @@ func (c *config) channelWorkers() int {
 	return c.Workers
 }
 
+// appConfig is the service c describes (without listener or logger).
+func (c *config) appConfig() app.Config {
+	cfg := app.Config{
+		DatabaseURL: c.DatabaseURL,
+		DataDir:     c.DataDir,
+		PublicURL:   c.PublicURL,
+		Polling:     c.TelegramMode == "polling",
+		AdminToken:  c.AdminToken,
+		Bot: bot.Options{
+			MediaLinkTTL:         c.MediaLinkTTL,
+			ReadReceipts:         c.ReadReceipts,
+			MediaAllowedNetworks: c.MediaAllowed,
+			Limits:               bot.Limits{PerSecond: c.TelegramRate, Shared: c.DatabaseURL != ""},
+		},
+		Engine: delivery.Options{
+			Concurrency: c.Workers, MaxAttempts: c.MaxAttempts, MaxAge: c.MaxAge, Lease: c.Lease,
+			ChannelWorkers: c.channelWorkers(),
+			// Media downloads wait on Turn's links: they get workers of
+			// their own, so a hanging link never holds a delivery worker.
+			Isolated: map[store.Kind]int{store.KindFetch: c.MediaWorkers},
+		},
+		WebhookCheck:    c.WebhookCheck,
+		ShutdownTimeout: c.ShutdownTimeout,
+	}
+	if c.TelegramToken != "" {
+		cfg.Channels = []bot.ChannelConfig{{
+			Key:            c.TurnNumberID,
+			TelegramToken:  c.TelegramToken,
+			TelegramAPIURL: c.TelegramAPIURL,
+			WebhookSecret:  c.WebhookSecret,
+			TurnAPIURL:     c.TurnAPIURL,
+			TurnNumberID:   c.TurnNumberID,
+			TurnToken:      c.TurnToken,
+			TurnHMACSecret: c.TurnHMACSecret,
+		}}
+	}
+	if c.hosted() {
+		cfg.Hosted = c.hostedConfig()
+	}
+	return cfg
+}
+
+func (c *config) hostedConfig() *app.Hosted {
+	return &app.Hosted{
+		SecretKey: c.SecretKey, SecretKeyPrevious: c.SecretKeyPrevious, SyncInterval: c.SyncInterval,
+		TelegramAPIURL: c.TelegramAPIURL, TurnAPIURL: c.TurnAPIURL,
+	}
+}
+
 // hosted reports whether channels are served from the store.
 func (c *config) hosted() bool { return c.SecretKey != nil }
 
@@ -89,12 +141,7 @@ func (c *config) secrets() []string {
 }
 
 // configError names the one setting that stops start-up.
-type configError struct {
-	Var string
-	Msg string
-}
-
-func (e *configError) Error() string { return e.Var + " " + e.Msg }
+type configError = app.SettingError
 
 var (
 	tokenRe  = regexp.MustCompile(`^[0-9]{3,}:[A-Za-z0-9_-]{20,}$`)
@@ -108,7 +155,7 @@ func (e env) get(name string) (string, error) {
 	if path := e(name + "_FILE"); path != "" {
 		b, err := os.ReadFile(path)
 		if err != nil {
-			return "", &configError{name + "_FILE", fmt.Sprintf("cannot be read: %v", err)}
+			return "", &configError{Var: name + "_FILE", Msg: fmt.Sprintf("cannot be read: %v", err)}
 		}
 		return strings.TrimSpace(string(b)), nil
 	}
@@ -160,16 +207,16 @@ func loadConfig(getenv func(string) string, needChannel bool) (*config, error) {
 		}
 		key, perr := channels.ParseKey(k.val)
 		if perr != nil {
-			return nil, &configError{k.name, perr.Error()}
+			return nil, &configError{Var: k.name, Msg: perr.Error()}
 		}
 		*k.dest = key
 		c.secretText = append(c.secretText, k.val)
 	}
 	if c.SecretKeyPrevious != nil && c.SecretKey == nil {
-		return nil, &configError{"SECRET_KEY", "is required when SECRET_KEY_PREVIOUS is set (the new key; the previous one only opens)"}
+		return nil, &configError{Var: "SECRET_KEY", Msg: "is required when SECRET_KEY_PREVIOUS is set (the new key; the previous one only opens)"}
 	}
 	if c.AdminToken != "" && (len(c.AdminToken) < 16 || strings.ContainsAny(c.AdminToken, " \t")) {
-		return nil, &configError{"ADMIN_TOKEN", "must be at least 16 characters without spaces (generate one with: openssl rand -hex 32)"}
+		return nil, &configError{Var: "ADMIN_TOKEN", Msg: "must be at least 16 characters without spaces (generate one with: openssl rand -hex 32)"}
 	}
 	if c.SyncInterval, err = durationVar(e, "CHANNEL_SYNC_INTERVAL", 5*time.Second); err != nil {
 		return nil, err
@@ -181,7 +228,7 @@ func loadConfig(getenv func(string) string, needChannel bool) (*config, error) {
 		return nil, err
 	}
 	if c.MediaAllowed, err = bot.ParseNetworks(e("MEDIA_ALLOWED_NETWORKS")); err != nil {
-		return nil, &configError{"MEDIA_ALLOWED_NETWORKS", err.Error()}
+		return nil, &configError{Var: "MEDIA_ALLOWED_NETWORKS", Msg: err.Error()}
 	}
 	if c.MediaLinkTTL, err = durationVar(e, "MEDIA_LINK_TTL", 24*time.Hour); err != nil {
 		return nil, err
@@ -213,12 +260,12 @@ func loadConfig(getenv func(string) string, needChannel bool) (*config, error) {
 	switch strings.ToLower(c.LogLevel) {
 	case "debug", "info", "warn", "error":
 	default:
-		return nil, &configError{"LOG_LEVEL", "must be debug, info, warn or error"}
+		return nil, &configError{Var: "LOG_LEVEL", Msg: "must be debug, info, warn or error"}
 	}
 	if c.DatabaseURL != "" {
 		u, perr := url.Parse(c.DatabaseURL)
 		if perr != nil || (u.Scheme != "postgres" && u.Scheme != "postgresql") {
-			return nil, &configError{"DATABASE_URL", "must be a postgres:// URL (leave it unset for the embedded store)"}
+			return nil, &configError{Var: "DATABASE_URL", Msg: "must be a postgres:// URL (leave it unset for the embedded store)"}
 		}
 	}
 	if !needChannel {
@@ -232,7 +279,7 @@ func loadConfig(getenv func(string) string, needChannel bool) (*config, error) {
 // kept in the store (SECRET_KEY, with PUBLIC_URL for their webhooks), or both.
 func (c *config) checkChannel() error {
 	if c.TelegramToken == "" && !c.hosted() {
-		return &configError{"TELEGRAM_BOT_TOKEN", "is required (the token @BotFather gave the bot), or SECRET_KEY to serve the channels kept in the store"}
+		return &configError{Var: "TELEGRAM_BOT_TOKEN", Msg: "is required (the token @BotFather gave the bot), or SECRET_KEY to serve the channels kept in the store"}
 	}
 	if c.TelegramToken != "" {
 		if err := c.checkEnvChannel(); err != nil {
@@ -247,11 +294,11 @@ func (c *config) checkChannel() error {
 		}
 		p, err := url.Parse(u.val)
 		if err != nil || (p.Scheme != "http" && p.Scheme != "https") || p.Host == "" {
-			return &configError{u.name, "must be an absolute http(s) URL"}
+			return &configError{Var: u.name, Msg: "must be an absolute http(s) URL"}
 		}
 	}
 	if c.hosted() && c.PublicURL == "" {
-		return &configError{"PUBLIC_URL", "is required with SECRET_KEY: the channels kept in the store are served by webhook, so Telegram and Turn must reach the service"}
+		return &configError{Var: "PUBLIC_URL", Msg: "is required with SECRET_KEY: the channels kept in the store are served by webhook, so Telegram and Turn must reach the service"}
 	}
 	switch c.TelegramMode {
 	case "":
@@ -262,10 +309,10 @@ func (c *config) checkChannel() error {
 	case "polling":
 	case "webhook":
 		if c.PublicURL == "" {
-			return &configError{"PUBLIC_URL", "is required when TELEGRAM_MODE=webhook (Telegram must reach the service)"}
+			return &configError{Var: "PUBLIC_URL", Msg: "is required when TELEGRAM_MODE=webhook (Telegram must reach the service)"}
 		}
 	default:
-		return &configError{"TELEGRAM_MODE", "must be polling or webhook"}
+		return &configError{Var: "TELEGRAM_MODE", Msg: "must be polling or webhook"}
 	}
 	return nil
 }
@@ -274,17 +321,17 @@ func (c *config) checkChannel() error {
 func (c *config) checkEnvChannel() error {
 	switch {
 	case !tokenRe.MatchString(c.TelegramToken):
-		return &configError{"TELEGRAM_BOT_TOKEN", "is malformed (expected <digits>:<secret> as @BotFather gives it)"}
+		return &configError{Var: "TELEGRAM_BOT_TOKEN", Msg: "is malformed (expected <digits>:<secret> as @BotFather gives it)"}
 	case c.TurnNumberID == "":
-		return &configError{"TURN_NUMBER_ID", "is required (the Turn channel's number uuid)"}
+		return &configError{Var: "TURN_NUMBER_ID", Msg: "is required (the Turn channel's number uuid)"}
 	case strings.ContainsAny(c.TurnNumberID, "/?#% "):
-		return &configError{"TURN_NUMBER_ID", "is malformed (expected the channel's number uuid)"}
+		return &configError{Var: "TURN_NUMBER_ID", Msg: "is malformed (expected the channel's number uuid)"}
 	case c.TurnToken == "":
-		return &configError{"TURN_TOKEN", "is required (the channel's API token from Turn's settings)"}
+		return &configError{Var: "TURN_TOKEN", Msg: "is required (the channel's API token from Turn's settings)"}
 	case c.TurnHMACSecret == "":
-		return &configError{"TURN_HMAC_SECRET", "is required (the webhook secret Turn returned when the channel was created)"}
+		return &configError{Var: "TURN_HMAC_SECRET", Msg: "is required (the webhook secret Turn returned when the channel was created)"}
 	case c.WebhookSecret != "" && !secretRe.MatchString(c.WebhookSecret):
-		return &configError{"TELEGRAM_WEBHOOK_SECRET", "must be 1-256 characters of A-Z, a-z, 0-9, _ and -"}
+		return &configError{Var: "TELEGRAM_WEBHOOK_SECRET", Msg: "must be 1-256 characters of A-Z, a-z, 0-9, _ and -"}
 	}
 	return nil
 }
@@ -296,7 +343,7 @@ func boolVar(e env, name string, def bool) (bool, error) {
 	}
 	b, perr := strconv.ParseBool(v)
 	if perr != nil {
-		return def, &configError{name, "must be true or false"}
+		return def, &configError{Var: name, Msg: "must be true or false"}
 	}
 	return b, nil
 }
@@ -308,7 +355,7 @@ func durationVar(e env, name string, def time.Duration) (time.Duration, error) {
 	}
 	d, perr := time.ParseDuration(v)
 	if perr != nil || d <= 0 {
-		return def, &configError{name, "must be a positive duration such as 30s, 10m or 24h"}
+		return def, &configError{Var: name, Msg: "must be a positive duration such as 30s, 10m or 24h"}
 	}
 	return d, nil
 }
@@ -320,7 +367,7 @@ func intVar(e env, name string, def, lo, hi int) (int, error) {
 	}
 	n, perr := strconv.Atoi(v)
 	if perr != nil || n < lo || n > hi {
-		return def, &configError{name, fmt.Sprintf("must be a whole number from %d to %d", lo, hi)}
+		return def, &configError{Var: name, Msg: fmt.Sprintf("must be a whole number from %d to %d", lo, hi)}
 	}
 	return n, nil
 }
@@ -332,7 +379,7 @@ func floatVar(e env, name string, def, lo, hi float64) (float64, error) {
 	}
 	f, perr := strconv.ParseFloat(v, 64)
 	if perr != nil || f < lo || f > hi {
-		return def, &configError{name, fmt.Sprintf("must be a number from %g to %g", lo, hi)}
+		return def, &configError{Var: name, Msg: fmt.Sprintf("must be a number from %g to %g", lo, hi)}
 	}
 	return f, nil
 }

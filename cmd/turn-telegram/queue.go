@@ -9,6 +9,7 @@ import (
 	"text/tabwriter"
 	"time"
 
+	"github.com/turn-telegram/turn-telegram/internal/app"
 	"github.com/turn-telegram/turn-telegram/store"
 )
 
@@ -25,8 +26,8 @@ func queue(ctx context.Context, args []string, getenv func(string) string, stdou
 	if err != nil {
 		return err
 	}
-	red := newRedactor(c.secrets()...)
-	st, err := openStore(ctx, c, newLogger(io.Discard, "error", red))
+	red := app.NewRedactor(c.secrets()...)
+	st, err := openStore(ctx, c, app.NewLogger(io.Discard, "error", red))
 	if err != nil {
 		return err
 	}
@@ -34,7 +35,7 @@ func queue(ctx context.Context, args []string, getenv func(string) string, stdou
 	// Last errors are printed through the redactor the service logs with:
 	// a secret that reached one never reaches a terminal.
 	if c.hosted() {
-		reg, err := newRegistry(c, st, newLogger(io.Discard, "error", red))
+		reg, err := newRegistry(c, st, app.NewLogger(io.Discard, "error", red))
 		if err != nil {
 			return err
 		}

@@ -1,4 +1,4 @@
-package main
+package app
 
 import (
 	"context"
@@ -10,7 +10,6 @@ import (
 	"github.com/gorilla/mux"
 
 	"github.com/turn-telegram/turn-telegram/bot"
-	"github.com/turn-telegram/turn-telegram/channels"
 	"github.com/turn-telegram/turn-telegram/store"
 )
 
@@ -18,20 +17,13 @@ import (
 type routes struct {
 	svc     *bot.Service
 	st      store.Store
-	syncer  *channels.Syncer // nil: no channels kept in the store
-	admin   *admin           // nil: ADMIN_TOKEN unset, /admin answers 404
+	admin   *admin // nil: ADMIN_TOKEN unset, /admin answers 404
 	metrics http.Handler
 }
 
 func newRouter(rt routes) http.Handler {
 	r := mux.NewRouter()
-	// A channel added a moment ago may not be served here yet: look it up
-	// before answering 404, so Telegram and Turn are not refused meanwhile.
-	var lookup func(ctx context.Context, key string)
-	if rt.syncer != nil {
-		lookup = func(ctx context.Context, key string) { rt.syncer.Lookup(ctx, key) }
-	}
-	rt.svc.Routes(r, lookup)
+	rt.svc.Routes(r)
 	r.HandleFunc("/healthz", func(w http.ResponseWriter, _ *http.Request) {
 		w.Header().Set("Content-Type", "text/plain")
 		_, _ = io.WriteString(w, "ok\n")

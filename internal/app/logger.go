@@ -1,4 +1,4 @@
-package main
+package app
 
 import (
 	"encoding/json"
@@ -15,23 +15,23 @@ import (
 // blank out ordinary words.
 const minSecret = 6
 
-// redactor replaces every secret it knows with [redacted]. Secrets are
+// Redactor replaces every secret it knows with [redacted]. Secrets are
 // added as they become known: the configuration's at start, each stored
 // channel's when it is loaded.
-type redactor struct {
+type Redactor struct {
 	mu      sync.Mutex
 	secrets []string
 	r       atomic.Pointer[strings.Replacer]
 }
 
-func newRedactor(secrets ...string) *redactor {
-	r := &redactor{}
+func NewRedactor(secrets ...string) *Redactor {
+	r := &Redactor{}
 	r.Add(secrets...)
 	return r
 }
 
 // Add makes the redactor hide secrets too.
-func (r *redactor) Add(secrets ...string) {
+func (r *Redactor) Add(secrets ...string) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	changed := false
@@ -54,16 +54,16 @@ func (r *redactor) Add(secrets ...string) {
 }
 
 // String is s without the secrets.
-func (r *redactor) String(s string) string {
+func (r *Redactor) String(s string) string {
 	if rep := r.r.Load(); rep != nil {
 		return rep.Replace(s)
 	}
 	return s
 }
 
-// newLogger writes JSON lines and redacts every secret r knows from every
+// NewLogger writes JSON lines and redacts every secret r knows from every
 // message and attribute, whatever code produced them.
-func newLogger(w io.Writer, level string, r *redactor) *slog.Logger {
+func NewLogger(w io.Writer, level string, r *Redactor) *slog.Logger {
 	var lv slog.Level
 	_ = lv.UnmarshalText([]byte(level))
 	return slog.New(slog.NewJSONHandler(w, &slog.HandlerOptions{

@@ -1,4 +1,4 @@
-package main
+package app
 
 import (
 	"errors"
@@ -13,9 +13,9 @@ import (
 // was made (a channel loaded at run time).
 func TestLoggerRedacts(t *testing.T) {
 	const early, late, inner = "early-secret-value", "late-secret-value-2", "secret-value"
-	var out syncBuffer
-	red := newRedactor(early, "short") // "short" is under minSecret: kept as is
-	log := newLogger(&out, "debug", red)
+	var out strings.Builder
+	red := NewRedactor(early, "short") // "short" is under minSecret: kept as is
+	log := NewLogger(&out, "debug", red)
 	red.Add(late, inner)
 
 	u, _ := url.Parse("https://example.org/bot" + late + "/getMe")

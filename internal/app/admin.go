@@ -1,4 +1,4 @@
-package main
+package app
 
 import (
 	"context"
@@ -28,7 +28,7 @@ type admin struct {
 	st     store.Operator
 	syncer *channels.Syncer
 	healer *channels.Healer
-	red    *redactor
+	red    *Redactor
 	log    *slog.Logger
 }
 
@@ -292,8 +292,8 @@ func (a *admin) rotateKey(w http.ResponseWriter, r *http.Request) {
 	writeAdmin(w, http.StatusOK, res)
 }
 
-// queueStat is one line of the queue view.
-type queueStat struct {
+// QueueStat is one line of the queue view.
+type QueueStat struct {
 	Channel       string  `json:"channel"`
 	Kind          string  `json:"kind"`
 	State         string  `json:"state"`
@@ -307,9 +307,9 @@ func (a *admin) queueStats(w http.ResponseWriter, r *http.Request) {
 		a.fail(w, r, storeFailure(err, ""))
 		return
 	}
-	out := []queueStat{}
+	out := []QueueStat{}
 	for _, s := range stats {
-		out = append(out, queueStat{
+		out = append(out, QueueStat{
 			Channel: s.Channel, Kind: string(s.Kind), State: string(s.State), Count: s.Count,
 			OldestSeconds: time.Since(s.Oldest).Round(time.Second).Seconds(),
 		})
@@ -317,8 +317,8 @@ func (a *admin) queueStats(w http.ResponseWriter, r *http.Request) {
 	writeAdmin(w, http.StatusOK, out)
 }
 
-// jobView is a job as the admin API shows it.
-type jobView struct {
+// JobView is a job as the admin API shows it (GET /admin/queue/jobs).
+type JobView struct {
 	ID          int64     `json:"id"`
 	Channel     string    `json:"channel"`
 	Kind        string    `json:"kind"`
@@ -354,9 +354,9 @@ func (a *admin) listJobs(w http.ResponseWriter, r *http.Request) {
 		a.fail(w, r, storeFailure(err, ""))
 		return
 	}
-	out := []jobView{}
+	out := []JobView{}
 	for _, j := range jobs {
-		out = append(out, jobView{
+		out = append(out, JobView{
 			ID: j.ID, Channel: j.Channel, Kind: string(j.Kind), Lane: j.Lane, State: string(j.State),
 			Attempts: j.Attempts, Progress: j.Progress, LastError: a.red.String(j.LastError),
 			CreatedAt: j.CreatedAt, NextAttempt: j.NextAttempt, UpdatedAt: j.UpdatedAt,
