@@ -5,9 +5,11 @@
 // (bot.WithServerURL, TELEGRAM_API_URL) and register bots with AddBot. The
 // fake answers like api.telegram.org: {"ok":true,"result":...} or
 // {"ok":false,"error_code":...,"description":"..."}, and it refuses what
-// Telegram refuses (text and caption limits, entities, parse modes, inline
-// keyboards, callback data, file limits, webhook rules), so a test that
-// passes against it does not fail against Telegram for those reasons.
+// Telegram refuses (text and caption limits, entities, inline keyboards,
+// callback data, file limits, webhook rules), so a test that passes against
+// it does not fail against Telegram for those reasons. It also refuses any
+// parse_mode with a 400: the service formats with entities only, by design,
+// so the fake parses no HTML or Markdown.
 //
 // Beyond the API it lets a test act as Telegram's users and operators:
 // PushUpdate and the builders (UserText, Server.UserPhoto, PressButton, ...)
@@ -19,6 +21,6 @@
 //
 // Where Telegram silently ignores or repairs input that hides a bug in the
 // caller (an allowed_updates that is not a JSON array, entities that are not
-// valid JSON or fall outside the text, an empty copy_text button, a bare '&'
-// in HTML), the fake refuses it with a 400 instead.
+// valid JSON or fall outside the text, an empty copy_text button), the fake
+// refuses it with a 400 instead.
 package telegramtest

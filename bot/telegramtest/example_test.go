@@ -5,6 +5,7 @@ import (
 	"fmt"
 
 	tgbot "github.com/go-telegram/bot"
+	"github.com/go-telegram/bot/models"
 
 	"github.com/turn-telegram/turn-telegram/bot/telegramtest"
 )
@@ -17,16 +18,19 @@ func Example() {
 	client, _ := tgbot.New("123:secret", tgbot.WithServerURL(srv.URL), tgbot.WithSkipGetMe())
 	ctx := context.Background()
 
-	_, err := client.SendMessage(ctx, &tgbot.SendMessageParams{ChatID: 42, Text: "Price: 5.00!", ParseMode: "MarkdownV2"})
+	// The bold entity runs past the end of the text.
+	bold := []models.MessageEntity{{Type: models.MessageEntityTypeBold, Offset: 7, Length: 9}}
+	_, err := client.SendMessage(ctx, &tgbot.SendMessageParams{ChatID: 42, Text: "Price: 5.00!", Entities: bold})
 	fmt.Println(err)
 
-	msg, _ := client.SendMessage(ctx, &tgbot.SendMessageParams{ChatID: 42, Text: "Price: 5\\.00\\!", ParseMode: "MarkdownV2"})
-	fmt.Println(msg.ID, msg.Text)
+	bold[0].Length = 5
+	msg, _ := client.SendMessage(ctx, &tgbot.SendMessageParams{ChatID: 42, Text: "Price: 5.00!", Entities: bold})
+	fmt.Println(msg.ID, msg.Text, msg.Entities[0].Type)
 
 	sent, _ := srv.WaitSent(ctx, 42, 1)
 	fmt.Println(len(sent))
 	// Output:
-	// bad request, Bad Request: can't parse entities: Character '.' is reserved and must be escaped with the preceding '\'
-	// 1 Price: 5.00!
+	// bad request, Bad Request: can't parse entities: MessageEntity 0 (offset 7, length 9) is outside the text of 12 UTF-16 code units
+	// 1 Price: 5.00! bold
 	// 1
 }

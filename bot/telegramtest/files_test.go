@@ -36,7 +36,7 @@ func TestUploadReuseAndDownload(t *testing.T) {
 	m, err := client.SendDocument(ctxT(t), &tgbot.SendDocumentParams{
 		ChatID:   chat,
 		Document: &models.InputFileUpload{Filename: "invoice.pdf", Data: bytes.NewReader(doc)},
-		Caption:  "<b>Invoice</b>", ParseMode: models.ParseModeHTML,
+		Caption:  "Invoice", CaptionEntities: []models.MessageEntity{{Type: models.MessageEntityTypeBold, Offset: 0, Length: 7}},
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -149,7 +149,7 @@ func TestMediaRejections(t *testing.T) {
 		{"sendAudio", map[string]string{"chat_id": "1", "audio": anyFile, "title": "Song", "duration": "61"}, nil},
 		{"sendAnimation", map[string]string{"chat_id": "1", "animation": anyFile}, nil},
 		{"sendSticker", map[string]string{"chat_id": "1", "sticker": anyFile, "emoji": "👍"}, nil},
-		{"sendVoice", map[string]string{"chat_id": "1", "voice": voice, "caption": "<i>note</i>", "parse_mode": "HTML"}, nil},
+		{"sendVoice", map[string]string{"chat_id": "1", "voice": voice, "caption": "note", "caption_entities": `[{"type":"italic","offset":0,"length":4}]`}, nil},
 	}
 	for _, tt := range ok {
 		m := callForm(t, srv, token, tt.method, tt.fields, tt.files).message(t)

@@ -15,7 +15,7 @@ import (
 )
 
 const (
-	maxTextLength    = 4096 // UTF-16 code units, after entities are parsed
+	maxTextLength    = 4096 // UTF-16 code units
 	maxCaptionLength = 1024
 )
 
@@ -29,58 +29,40 @@ func utf16Len(s string) int {
 	return n
 }
 
-// formatText turns a text or caption with its parse_mode or entities into
-// the plain text and entities Telegram stores. As in the Bot API, a
-// parse_mode is applied when given and entities are then ignored.
-func formatText(text, parseMode, entities string) (string, []models.MessageEntity, *apiError) {
+// textEntities checks a text or caption and its entities (or
+// caption_entities) and returns the entities Telegram stores. parse_mode is
+// refused before any method runs (see refuseParseMode).
+func textEntities(text, entities string) ([]models.MessageEntity, *apiError) {
 	if !utf8.ValidString(text) {
-		return "", nil, badRequest("strings must be encoded in UTF-8")
+		return nil, badRequest("strings must be encoded in UTF-8")
 	}
-	if parseMode != "" && text != "" {
-		var (
-			plain string
-			ents  []models.MessageEntity
-			err   error
-		)
-		switch strings.ToLower(parseMode) {
-		case "html":
-			plain, ents, err = parseHTML(text)
-		case "markdownv2":
-			plain, ents, err = parseMarkdownV2(text)
-		case "markdown":
-			plain, ents, err = parseMarkdown(text)
-		default:
-			return "", nil, badRequest("unsupported parse_mode")
-		}
-		if err != nil {
-			return "", nil, badRequest("can't parse entities: %s", err)
-		}
-		return plain, ents, nil
-	}
-	if parseMode != "" {
-		switch strings.ToLower(parseMode) {
-		case "html", "markdownv2", "markdown":
-		default:
-			return "", nil, badRequest("unsupported parse_mode")
-		}
-	}
-	ents, aerr := parseEntities(text, entities)
-	return text, ents, aerr
+	return parseEntities(text, entities)
 }
 
-// checkText applies the message text limits to formatted text.
-func checkText(plain string) *apiError {
-	if strings.TrimSpace(plain) == "" {
+// refuseParseMode answers a call carrying parse_mode, whatever the method.
+// The service formats with entities only, by design, so a parse_mode
+// reaching the fake is a bug to fail loudly, and the fake need not parse
+// HTML or Markdown.
+func refuseParseMode(params map[string]string) *apiError {
+	if params["parse_mode"] == "" {
+		return nil
+	}
+	return badRequest("parse_mode %q refused: telegramtest takes formatting as entities or caption_entities only, as the service sends it", params["parse_mode"])
+}
+
+// checkText applies the message text limits.
+func checkText(text string) *apiError {
+	if strings.TrimSpace(text) == "" {
 		return badRequest("message text is empty")
 	}
-	if utf16Len(plain) > maxTextLength {
+	if utf16Len(text) > maxTextLength {
 		return badRequest("message is too long")
 	}
 	return nil
 }
 
-func checkCaption(plain string) *apiError {
-	if utf16Len(plain) > maxCaptionLength {
+func checkCaption(caption string) *apiError {
+	if utf16Len(caption) > maxCaptionLength {
 		return badRequest("message caption is too long")
 	}
 	return nil
@@ -231,23 +213,3 @@ func sortEntities(ents []models.MessageEntity) {
 		return ents[i].Length > ents[j].Length
 	})
 }
-
-// textBuilder accumulates parsed text, tracking its UTF-16 length for
-// entity offsets.
-type textBuilder struct {
-	b   strings.Builder
-	u16 int
-}
-
-func (t *textBuilder) writeRune(r rune) {
-	t.b.WriteRune(r)
-	t.u16 += utf16.RuneLen(r)
-}
-
-func (t *textBuilder) writeString(s string) {
-	for _, r := range s {
-		t.writeRune(r)
-	}
-}
-
-func (t *textBuilder) String() string { return t.b.String() }

@@ -72,7 +72,8 @@ func (s *Server) sendMedia(rq *request, spec mediaSpec) (any, *apiError) {
 	}
 	out := &outgoing{chatID: chatID, caption: true}
 	if spec.caption {
-		text, ents, aerr := formatText(rq.str("caption"), rq.str("parse_mode"), rq.str("caption_entities"))
+		text := rq.str("caption")
+		ents, aerr := textEntities(text, rq.str("caption_entities"))
 		if aerr != nil {
 			return nil, aerr
 		}

@@ -28,7 +28,8 @@ func (s *Server) sendMessage(rq *request) (any, *apiError) {
 	if aerr != nil {
 		return nil, aerr
 	}
-	text, ents, aerr := formatText(rq.str("text"), rq.str("parse_mode"), rq.str("entities"))
+	text := rq.str("text")
+	ents, aerr := textEntities(text, rq.str("entities"))
 	if aerr != nil {
 		return nil, aerr
 	}

@@ -300,6 +300,10 @@ func (s *Server) serveHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	call.Method = m.name
+	if aerr := refuseParseMode(params); aerr != nil {
+		s.finish(w, b, call, nil, nil, aerr)
+		return
+	}
 
 	var chat *int64
 	if m.chat {

@@ -249,3 +249,7 @@ func (s *Server) post(wh webhookConfig, up queuedUpdate) (int, string) {
 	}
 	return resp.StatusCode, ""
 }
+
+func isASCIIAlnum(c byte) bool {
+	return c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9'
+}
