@@ -114,7 +114,7 @@ func benchSendLargeDocument(b *testing.B, st store.Store) {
 	b.Cleanup(srv.Close)
 	svc := bot.NewService(st, bot.Options{PublicURL: srv.URL, Logger: log, MediaAllowedNetworks: loopback}, engine.Notify)
 	svc.Register(engine)
-	svc.Routes(r, nil)
+	svc.Routes(r)
 	if _, err := svc.AddChannel(bot.ChannelConfig{
 		Key: numberID, TelegramToken: botToken, TelegramAPIURL: sink.URL,
 		TurnAPIURL: tn.URL, TurnNumberID: numberID, TurnToken: turnToken, TurnHMACSecret: hmacSecret,
