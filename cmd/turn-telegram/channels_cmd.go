@@ -52,7 +52,7 @@ func channelsCmd(ctx context.Context, args []string, getenv func(string) string,
 			err = errors.New(red.String(err.Error()))
 		}
 	}()
-	if len(args) == 0 || args[0] == "help" || args[0] == "-h" {
+	if len(args) == 0 {
 		return &usageError{channelsUsage}
 	}
 	c, err := loadConfig(getenv, false)

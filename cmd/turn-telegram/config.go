@@ -7,12 +7,10 @@ import (
 	"net/url"
 	"os"
 	"regexp"
-	"strconv"
 	"strings"
 	"time"
 
 	"github.com/turn-telegram/turn-telegram/bot"
-	"github.com/turn-telegram/turn-telegram/channels"
 	"github.com/turn-telegram/turn-telegram/delivery"
 	"github.com/turn-telegram/turn-telegram/internal/app"
 	"github.com/turn-telegram/turn-telegram/store"
@@ -162,111 +160,27 @@ func (e env) get(name string) (string, error) {
 	return strings.TrimSpace(e(name)), nil
 }
 
-// loadConfig reads and checks the whole configuration. For serve, the
-// channel settings are required; migrate needs only the store settings.
+// loadConfig reads and checks the whole configuration, setting by setting
+// in the order of settings, stopping at the first that is wrong. For
+// serve, the channel settings are required; migrate needs only the store
+// settings.
 func loadConfig(getenv func(string) string, needChannel bool) (*config, error) {
 	e := env(getenv)
 	c := &config{}
-	var err error
-	str := func(name, def string) string {
+	for _, s := range settings {
+		v, err := e.get(s.name)
 		if err != nil {
-			return ""
+			return nil, err
 		}
-		var v string
-		v, err = e.get(name)
 		if v == "" {
-			v = def
+			v = s.def
 		}
-		return v
-	}
-	c.TelegramToken = str("TELEGRAM_BOT_TOKEN", "")
-	c.TelegramAPIURL = str("TELEGRAM_API_URL", "https://api.telegram.org")
-	c.TelegramMode = str("TELEGRAM_MODE", "")
-	c.WebhookSecret = str("TELEGRAM_WEBHOOK_SECRET", "")
-	c.TurnAPIURL = str("TURN_API_URL", "https://whatsapp.turn.io")
-	c.TurnNumberID = str("TURN_NUMBER_ID", "")
-	c.TurnToken = str("TURN_TOKEN", "")
-	c.TurnHMACSecret = str("TURN_HMAC_SECRET", "")
-	c.PublicURL = str("PUBLIC_URL", "")
-	c.DatabaseURL = str("DATABASE_URL", "")
-	c.DataDir = str("DATA_DIR", "./data")
-	c.ListenAddr = str("LISTEN_ADDR", ":8080")
-	c.LogLevel = str("LOG_LEVEL", "info")
-	c.AdminToken = str("ADMIN_TOKEN", "")
-	secretKey := str("SECRET_KEY", "")
-	previousKey := str("SECRET_KEY_PREVIOUS", "")
-	if err != nil {
-		return nil, err
-	}
-	for _, k := range []struct {
-		name, val string
-		dest      *[]byte
-	}{{"SECRET_KEY", secretKey, &c.SecretKey}, {"SECRET_KEY_PREVIOUS", previousKey, &c.SecretKeyPrevious}} {
-		if k.val == "" {
-			continue
+		if err := s.set(c, v); err != nil {
+			return nil, &configError{Var: s.name, Msg: err.Error()}
 		}
-		key, perr := channels.ParseKey(k.val)
-		if perr != nil {
-			return nil, &configError{Var: k.name, Msg: perr.Error()}
-		}
-		*k.dest = key
-		c.secretText = append(c.secretText, k.val)
 	}
 	if c.SecretKeyPrevious != nil && c.SecretKey == nil {
 		return nil, &configError{Var: "SECRET_KEY", Msg: "is required when SECRET_KEY_PREVIOUS is set (the new key; the previous one only opens)"}
-	}
-	if c.AdminToken != "" && (len(c.AdminToken) < 16 || strings.ContainsAny(c.AdminToken, " \t")) {
-		return nil, &configError{Var: "ADMIN_TOKEN", Msg: "must be at least 16 characters without spaces (generate one with: openssl rand -hex 32)"}
-	}
-	if c.SyncInterval, err = durationVar(e, "CHANNEL_SYNC_INTERVAL", 5*time.Second); err != nil {
-		return nil, err
-	}
-	if c.WebhookCheck, err = durationVar(e, "WEBHOOK_CHECK_INTERVAL", time.Minute); err != nil {
-		return nil, err
-	}
-	if c.ReadReceipts, err = boolVar(e, "READ_RECEIPTS", true); err != nil {
-		return nil, err
-	}
-	if c.MediaAllowed, err = bot.ParseNetworks(e("MEDIA_ALLOWED_NETWORKS")); err != nil {
-		return nil, &configError{Var: "MEDIA_ALLOWED_NETWORKS", Msg: err.Error()}
-	}
-	if c.MediaLinkTTL, err = durationVar(e, "MEDIA_LINK_TTL", 24*time.Hour); err != nil {
-		return nil, err
-	}
-	if c.MaxAge, err = durationVar(e, "DELIVERY_MAX_AGE", 24*time.Hour); err != nil {
-		return nil, err
-	}
-	if c.Lease, err = durationVar(e, "DELIVERY_LEASE", 20*time.Second); err != nil {
-		return nil, err
-	}
-	if c.ShutdownTimeout, err = durationVar(e, "SHUTDOWN_TIMEOUT", 20*time.Second); err != nil {
-		return nil, err
-	}
-	if c.TelegramRate, err = floatVar(e, "TELEGRAM_RATE_LIMIT", 30, 1, 1000); err != nil {
-		return nil, err
-	}
-	if c.Workers, err = intVar(e, "WORKERS", 32, 1, 1024); err != nil {
-		return nil, err
-	}
-	if c.ChannelWorkers, err = intVar(e, "CHANNEL_WORKERS", 0, 0, 1024); err != nil {
-		return nil, err
-	}
-	if c.MediaWorkers, err = intVar(e, "MEDIA_WORKERS", 8, 1, 256); err != nil {
-		return nil, err
-	}
-	if c.MaxAttempts, err = intVar(e, "DELIVERY_MAX_ATTEMPTS", 20, 1, 1000); err != nil {
-		return nil, err
-	}
-	switch strings.ToLower(c.LogLevel) {
-	case "debug", "info", "warn", "error":
-	default:
-		return nil, &configError{Var: "LOG_LEVEL", Msg: "must be debug, info, warn or error"}
-	}
-	if c.DatabaseURL != "" {
-		u, perr := url.Parse(c.DatabaseURL)
-		if perr != nil || (u.Scheme != "postgres" && u.Scheme != "postgresql") {
-			return nil, &configError{Var: "DATABASE_URL", Msg: "must be a postgres:// URL (leave it unset for the embedded store)"}
-		}
 	}
 	if !needChannel {
 		return c, nil
@@ -334,54 +248,6 @@ func (c *config) checkEnvChannel() error {
 		return &configError{Var: "TELEGRAM_WEBHOOK_SECRET", Msg: "must be 1-256 characters of A-Z, a-z, 0-9, _ and -"}
 	}
 	return nil
-}
-
-func boolVar(e env, name string, def bool) (bool, error) {
-	v, err := e.get(name)
-	if err != nil || v == "" {
-		return def, err
-	}
-	b, perr := strconv.ParseBool(v)
-	if perr != nil {
-		return def, &configError{Var: name, Msg: "must be true or false"}
-	}
-	return b, nil
-}
-
-func durationVar(e env, name string, def time.Duration) (time.Duration, error) {
-	v, err := e.get(name)
-	if err != nil || v == "" {
-		return def, err
-	}
-	d, perr := time.ParseDuration(v)
-	if perr != nil || d <= 0 {
-		return def, &configError{Var: name, Msg: "must be a positive duration such as 30s, 10m or 24h"}
-	}
-	return d, nil
-}
-
-func intVar(e env, name string, def, lo, hi int) (int, error) {
-	v, err := e.get(name)
-	if err != nil || v == "" {
-		return def, err
-	}
-	n, perr := strconv.Atoi(v)
-	if perr != nil || n < lo || n > hi {
-		return def, &configError{Var: name, Msg: fmt.Sprintf("must be a whole number from %d to %d", lo, hi)}
-	}
-	return n, nil
-}
-
-func floatVar(e env, name string, def, lo, hi float64) (float64, error) {
-	v, err := e.get(name)
-	if err != nil || v == "" {
-		return def, err
-	}
-	f, perr := strconv.ParseFloat(v, 64)
-	if perr != nil || f < lo || f > hi {
-		return def, &configError{Var: name, Msg: fmt.Sprintf("must be a number from %g to %g", lo, hi)}
-	}
-	return f, nil
 }
 
 var errUsage = errors.New("usage")

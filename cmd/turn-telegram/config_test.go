@@ -211,9 +211,9 @@ func TestMigrate(t *testing.T) {
 
 // TestCommands checks the command line around the commands themselves.
 func TestCommands(t *testing.T) {
-	var out syncBuffer
-	if code := runContext(context.Background(), []string{"help"}, testEnv{}.getenv, &out); code != 0 || !strings.Contains(out.String(), "usage: turn-telegram") {
-		t.Errorf("help exited %d with %q, want 0 and the usage", code, out.String())
+	var out, errOut syncBuffer
+	if code := runIO(context.Background(), []string{"help"}, testEnv{}.getenv, &out, &errOut); code != 0 || !strings.Contains(out.String(), "usage: turn-telegram") {
+		t.Errorf("help exited %d with %q, want 0 and the usage on stdout", code, out.String())
 	}
 	var out2 syncBuffer
 	if code := runContext(context.Background(), []string{"serv"}, testEnv{}.getenv, &out2); code != 2 || !strings.Contains(out2.String(), `unknown command "serv"`) {

@@ -4,8 +4,10 @@
 //	turn-telegram migrate   apply the embedded database migrations and exit
 //	turn-telegram queue     list, retry or discard waiting and dead deliveries
 //	turn-telegram channels  add, list, change and remove hosted channels
+//	turn-telegram version   the build's version
 //
-// Configuration comes from the environment; see README.md.
+// Configuration comes from the environment; see README.md. This package
+// only parses and dispatches: the service is built by internal/app.
 package main
 
 import (
@@ -15,6 +17,8 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"slices"
+	"strings"
 	"syscall"
 )
 
@@ -36,36 +40,69 @@ func runContext(ctx context.Context, args []string, getenv func(string) string, 
 	return runIO(ctx, args, getenv, os.Stdout, stderr)
 }
 
+// command is one subcommand, in its own file.
+type command struct {
+	name    string
+	summary string
+	usage   string // printed for -h, before anything is opened
+	run     func(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error
+}
+
+// commands is the dispatch table; the first is the default.
+var commands = []command{
+	{"serve", "run the connector (default)", serveUsage,
+		func(ctx context.Context, _ []string, getenv func(string) string, _, stderr io.Writer) error {
+			return serve(ctx, getenv, stderr)
+		}},
+	{"migrate", "apply database migrations and exit", migrateUsage,
+		func(ctx context.Context, _ []string, getenv func(string) string, _, stderr io.Writer) error {
+			return migrate(ctx, getenv, stderr)
+		}},
+	{"queue", "see, retry or discard waiting and dead deliveries", queueUsage, queue},
+	{"channels", "add, list, change and remove the channels kept in the store", channelsUsage, channelsCmd},
+	{"version", "print the build's version", "usage: turn-telegram version",
+		func(_ context.Context, _ []string, _ func(string) string, stdout, _ io.Writer) error {
+			_, err := fmt.Fprintln(stdout, versionLine())
+			return err
+		}},
+}
+
+// helpFlags ask for a command's usage.
+var helpFlags = []string{"-h", "-help", "--help", "help"}
+
 // runIO is runContext with the commands' output going to stdout.
 func runIO(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) int {
-	cmd := "serve"
+	name := commands[0].name
 	if len(args) > 0 {
-		cmd = args[0]
+		name, args = args[0], args[1:]
 	}
-	var err error
-	switch cmd {
-	case "serve":
-		err = serve(ctx, getenv, stderr)
-	case "migrate":
-		err = migrate(ctx, getenv, stderr)
-	case "queue":
-		err = queue(ctx, args[1:], getenv, stdout, stderr)
-	case "channels":
-		err = channelsCmd(ctx, args[1:], getenv, stdout, stderr)
-	case "help", "-h", "--help":
-		fmt.Fprintln(stderr, usage)
+	switch name {
+	case "help", "-h", "-help", "--help":
+		fmt.Fprintln(stdout, usage())
 		return 0
-	default:
-		fmt.Fprintf(stderr, "turn-telegram: unknown command %q\n%s\n", cmd, usage)
+	case "--version", "-version":
+		fmt.Fprintln(stdout, versionLine())
+		return 0
+	}
+	i := slices.IndexFunc(commands, func(c command) bool { return c.name == name })
+	if i < 0 {
+		fmt.Fprintf(stderr, "turn-telegram: unknown command %q\n%s\n", name, usage())
 		return 2
 	}
+	cmd := commands[i]
+	// Help is answered before any setting is read or any store opened.
+	if slices.ContainsFunc(args, func(a string) bool { return slices.Contains(helpFlags, a) }) {
+		fmt.Fprintln(stdout, cmd.usage)
+		return 0
+	}
+	err := cmd.run(ctx, args, getenv, stdout, stderr)
 	var ce *configError
 	var ue *usageError
 	switch {
 	case err == nil:
 		return 0
 	case errors.Is(err, errUsage):
-		fmt.Fprintln(stderr, queueUsage)
+		fmt.Fprintln(stderr, cmd.usage)
 		return 2
 	case errors.As(err, &ue):
 		fmt.Fprintln(stderr, ue.usage)
@@ -79,9 +116,14 @@ func runIO(ctx context.Context, args []string, getenv func(string) string, stdou
 	}
 }
 
-const usage = `usage: turn-telegram [serve|migrate|queue|channels]
-  serve     run the connector (default)
-  migrate   apply database migrations and exit
-  queue     see, retry or discard waiting and dead deliveries
-  channels  add, list, change and remove the channels kept in the store
-Configuration is read from the environment: see README.md.`
+// usage lists the commands.
+func usage() string {
+	var b strings.Builder
+	b.WriteString("usage: turn-telegram [COMMAND] [-h]\n")
+	for _, c := range commands {
+		fmt.Fprintf(&b, "  %-9s %s\n", c.name, c.summary)
+	}
+	b.WriteString("  --version print the build's version\n")
+	b.WriteString("Configuration is read from the environment: see README.md.")
+	return b.String()
+}

@@ -22,19 +22,10 @@ func newRegistry(c *config, st store.Store, log *slog.Logger) (*channels.Registr
 	return app.NewRegistry(c.hostedConfig(), st, c.PublicURL, log)
 }
 
-func migrate(ctx context.Context, getenv func(string) string, stderr io.Writer) error {
-	c, err := loadConfig(getenv, false)
-	if err != nil {
-		return err
-	}
-	log := app.NewLogger(stderr, c.LogLevel, app.NewRedactor(c.secrets()...))
-	st, err := openStore(ctx, c, log)
-	if err != nil {
-		return err
-	}
-	log.Info("migrations applied")
-	return st.Close()
-}
+const serveUsage = `usage: turn-telegram [serve]
+Runs the connector: both webhooks, delivery, and the channels configured by
+the environment or kept in the store. Settings come from the environment
+(see README.md, Configuration); SIGTERM stops it gracefully.`
 
 // serve runs the service as the environment configures it, until ctx ends.
 func serve(ctx context.Context, getenv func(string) string, stderr io.Writer) error {
