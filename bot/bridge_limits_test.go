@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/turn-telegram/turn-telegram/bot"
+	"github.com/turn-telegram/turn-telegram/bot/render"
 	"github.com/turn-telegram/turn-telegram/bot/telegramtest"
 	"github.com/turn-telegram/turn-telegram/store"
 	"github.com/turn-telegram/turn-telegram/turn"
@@ -34,7 +35,7 @@ func ctaPayload(chat int64, link string) []byte {
 // TestTurnWebhookTelegramLimits: what Telegram would refuse is never
 // accepted to die later. A keyboard over one message's limits is spread
 // over messages (every button still answers, once); one too large to
-// choose from, or a text needing more than bot.MaxParts messages, is
+// choose from, or a text needing more than render.MaxParts messages, is
 // refused with 400 naming the field; a link Telegram refuses as a button
 // is shown as text. The strict fake refuses what Telegram refuses, so a
 // wrong rendering fails the send.
@@ -141,7 +142,7 @@ func TestTurnWebhookTelegramLimits(t *testing.T) {
 			const chat = 8103
 			id := h.sendTurnOK(textPayload(chat, strings.Repeat("A sentence of the reminder. ", 9*4096/28)))
 			h.waitStatus(t, id, turn.StatusSent)
-			if n := len(h.tg.Sent(chat)); n < 9 || n > bot.MaxParts {
+			if n := len(h.tg.Sent(chat)); n < 9 || n > render.MaxParts {
 				t.Errorf("%d messages, want 9 or 10", n)
 			}
 		})

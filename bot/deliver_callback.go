@@ -11,6 +11,7 @@ import (
 	tgbot "github.com/go-telegram/bot"
 	"github.com/go-telegram/bot/models"
 
+	"github.com/turn-telegram/turn-telegram/bot/render"
 	"github.com/turn-telegram/turn-telegram/delivery"
 	"github.com/turn-telegram/turn-telegram/store"
 	"github.com/turn-telegram/turn-telegram/turn"
@@ -91,7 +92,7 @@ func (s *Service) answer(ctx context.Context, ch *Channel, id, text string) {
 // markChosen replaces the keyboard with one button showing the choice, which
 // keeps the answer visible and makes the keyboard unusable a second time.
 func (s *Service) markChosen(ctx context.Context, ch *Channel, chat int64, msgID int, cb store.Callback) {
-	kb := InlineKeyboard([][]Button{{{Text: buttonLabel("✅ " + cb.Title), Data: cb.Key}}})
+	kb := render.InlineKeyboard([][]render.Button{{{Text: render.ButtonLabel("✅ " + cb.Title), Data: cb.Key}}})
 	_, err := ch.TG.API.EditMessageReplyMarkup(ctx, &tgbot.EditMessageReplyMarkupParams{
 		ChatID: chat, MessageID: msgID, ReplyMarkup: kb,
 	})

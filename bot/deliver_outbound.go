@@ -8,6 +8,7 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/turn-telegram/turn-telegram/bot/render"
 	"github.com/turn-telegram/turn-telegram/delivery"
 	"github.com/turn-telegram/turn-telegram/store"
 	"github.com/turn-telegram/turn-telegram/turn"
@@ -18,7 +19,7 @@ import (
 // a restart resumes at the first part Telegram has not accepted; Turn hears
 // "sent" once, with the last part.
 func (s *Service) deliverOutbound(ctx context.Context, ch *Channel, t *delivery.Task) error {
-	var p Plan
+	var p render.Plan
 	if err := json.Unmarshal(t.Payload, &p); err != nil {
 		return delivery.Permanent(fmt.Errorf("stored plan undecodable: %w", err))
 	}
@@ -28,7 +29,7 @@ func (s *Service) deliverOutbound(ctx context.Context, ch *Channel, t *delivery.
 	dead := []store.NewJob{statusJob(ch.Config.Key, p.ChatID, p.TurnID, turn.StatusFailed, time.Now())}
 	for _, part := range p.Parts {
 		if part.Media != nil {
-			dead = append(dead, mediaNote(ch.Config.Key, fetchJob{MediaRef: MediaRef{Key: part.Media.Key}, Discard: true}))
+			dead = append(dead, mediaNote(ch.Config.Key, fetchJob{MediaRef: render.MediaRef{Key: part.Media.Key}, Discard: true}))
 		}
 	}
 	t.OnDead(store.Batch{Jobs: dead})
@@ -76,7 +77,7 @@ func (s *Service) deliverOutbound(ctx context.Context, ch *Channel, t *delivery.
 			if err := s.st.DeleteMedia(ctx, ch.Config.Key, part.Media.Key); err != nil {
 				// Not left behind: a discard note goes with the completion.
 				log.Warn("could not delete sent media; discarding it later", "key", part.Media.Key, "err", err)
-				done.Jobs = append(done.Jobs, mediaNote(ch.Config.Key, fetchJob{MediaRef: MediaRef{Key: part.Media.Key}, Discard: true}))
+				done.Jobs = append(done.Jobs, mediaNote(ch.Config.Key, fetchJob{MediaRef: render.MediaRef{Key: part.Media.Key}, Discard: true}))
 			}
 		}
 		t.OnDone(done)

@@ -12,6 +12,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/turn-telegram/turn-telegram/bot/render"
 	"github.com/turn-telegram/turn-telegram/delivery"
 	"github.com/turn-telegram/turn-telegram/store"
 )
@@ -72,14 +73,14 @@ var (
 
 // fetchMedia streams ref.Link into the store, refusing more than MaxUpload.
 // Turn's links expire: a 4xx is final.
-func (s *Service) fetchMedia(ctx context.Context, ch *Channel, ref *MediaRef) error {
+func (s *Service) fetchMedia(ctx context.Context, ch *Channel, ref *render.MediaRef) error {
 	f := fetcher.Load()
 	ctx, cancelTotal := context.WithTimeoutCause(ctx, f.lim.Total, errFetchTooLong)
 	defer cancelTotal()
 	ctx, cut := context.WithCancelCause(ctx)
 	defer cut(nil)
 
-	if !webLink(ref.Link) {
+	if !render.WebLink(ref.Link) {
 		return delivery.Permanent(errors.New("media link unusable: not an http or https URL with a host"))
 	}
 	req, err := http.NewRequestWithContext(withAllowed(ctx, s.opt.MediaAllowedNetworks), http.MethodGet, ref.Link, nil)

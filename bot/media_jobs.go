@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 
+	"github.com/turn-telegram/turn-telegram/bot/render"
 	"github.com/turn-telegram/turn-telegram/delivery"
 	"github.com/turn-telegram/turn-telegram/store"
 )
@@ -14,7 +15,7 @@ import (
 // two notes about a file, queued in the file's fetch lane (so they run after
 // any fetch of it still pending) in the same transaction as a job's death.
 type fetchJob struct {
-	MediaRef
+	render.MediaRef
 	// Failed: the fetch job died; record why, so the message waiting for
 	// the file fails with that reason instead of waiting.
 	Failed string `json:"failed,omitempty"`
@@ -59,7 +60,7 @@ func (s *Service) deliverFetch(ctx context.Context, ch *Channel, t *delivery.Tas
 		// Whatever ends this job, this error or the engine giving up after
 		// it, the message waiting for the file must hear of it.
 		t.OnDead(store.Batch{Jobs: []store.NewJob{
-			mediaNote(ch.Config.Key, fetchJob{MediaRef: MediaRef{Key: j.Key}, Failed: reasonOf(err)}),
+			mediaNote(ch.Config.Key, fetchJob{MediaRef: render.MediaRef{Key: j.Key}, Failed: reasonOf(err)}),
 		}})
 	}
 	return err

@@ -12,6 +12,7 @@ import (
 	tgbot "github.com/go-telegram/bot"
 	"github.com/go-telegram/bot/models"
 
+	"github.com/turn-telegram/turn-telegram/bot/render"
 	"github.com/turn-telegram/turn-telegram/delivery"
 	"github.com/turn-telegram/turn-telegram/store"
 )
@@ -27,7 +28,7 @@ const MaxUpload = 50 << 20
 // Telegram message id. Media is read from the store as a stream, chunk by
 // chunk, straight into the upload: go-telegram/bot writes its multipart body
 // through an io.Pipe, so the file is never held whole in memory.
-func (s *Service) sendPart(ctx context.Context, ch *Channel, chat int64, p Part, created time.Time) (int, error) {
+func (s *Service) sendPart(ctx context.Context, ch *Channel, chat int64, p render.Part, created time.Time) (int, error) {
 	var (
 		media store.MediaMeta
 		body  io.ReadCloser
@@ -46,7 +47,7 @@ func (s *Service) sendPart(ctx context.Context, ch *Channel, chat int64, p Part,
 	}
 	var kb any
 	if len(p.Keyboard) > 0 {
-		kb = InlineKeyboard(p.Keyboard)
+		kb = render.InlineKeyboard(p.Keyboard)
 	}
 	start := time.Now()
 	var (
@@ -64,15 +65,15 @@ func (s *Service) sendPart(ctx context.Context, ch *Channel, chat int64, p Part,
 	} else {
 		in := s.inputFile(ctx, ch, p.Method, media, body)
 		switch p.Method {
-		case MethodPhoto:
+		case render.MethodPhoto:
 			msg, err = api.SendPhoto(ctx, &tgbot.SendPhotoParams{AllowPaidBroadcast: paid, ChatID: chat, Photo: in, Caption: p.Text, CaptionEntities: p.Entities, ReplyMarkup: kb})
-		case MethodVideo:
+		case render.MethodVideo:
 			msg, err = api.SendVideo(ctx, &tgbot.SendVideoParams{AllowPaidBroadcast: paid, ChatID: chat, Video: in, Caption: p.Text, CaptionEntities: p.Entities, ReplyMarkup: kb})
-		case MethodAudio:
+		case render.MethodAudio:
 			msg, err = api.SendAudio(ctx, &tgbot.SendAudioParams{AllowPaidBroadcast: paid, ChatID: chat, Audio: in, Caption: p.Text, CaptionEntities: p.Entities, ReplyMarkup: kb})
-		case MethodVoice:
+		case render.MethodVoice:
 			msg, err = api.SendVoice(ctx, &tgbot.SendVoiceParams{AllowPaidBroadcast: paid, ChatID: chat, Voice: in, Caption: p.Text, CaptionEntities: p.Entities, ReplyMarkup: kb})
-		case MethodSticker:
+		case render.MethodSticker:
 			msg, err = api.SendSticker(ctx, &tgbot.SendStickerParams{AllowPaidBroadcast: paid, ChatID: chat, Sticker: in, ReplyMarkup: kb})
 		default:
 			msg, err = api.SendDocument(ctx, &tgbot.SendDocumentParams{AllowPaidBroadcast: paid, ChatID: chat, Document: in, Caption: p.Text, CaptionEntities: p.Entities, ReplyMarkup: kb})
@@ -120,7 +121,7 @@ const mediaGiveUp = 30 * time.Minute
 // was accepted. The send never fetches: while the fetch job works, the
 // message waits (throttled, holding nothing); if the fetch failed for good,
 // so does the message, with the fetch's reason.
-func (s *Service) partMedia(ctx context.Context, ch *Channel, ref *MediaRef, created time.Time) (store.MediaMeta, io.ReadCloser, error) {
+func (s *Service) partMedia(ctx context.Context, ch *Channel, ref *render.MediaRef, created time.Time) (store.MediaMeta, io.ReadCloser, error) {
 	m, body, err := s.st.OpenMedia(ctx, ch.Config.Key, ref.Key)
 	switch {
 	case err == nil:

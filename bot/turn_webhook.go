@@ -13,6 +13,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/turn-telegram/turn-telegram/bot/render"
 	"github.com/turn-telegram/turn-telegram/store"
 	"github.com/turn-telegram/turn-telegram/turn"
 )
@@ -75,14 +76,14 @@ func (s *Service) TurnWebhook(w http.ResponseWriter, r *http.Request, key string
 		return
 	}
 	turnID := newMessageID()
-	rd, err := Render(key, turnID, chatID, out)
+	rd, err := render.Render(key, turnID, chatID, out)
 	if err != nil {
 		outboundAccepted.WithLabelValues("bad_request").Inc()
 		turn.WriteError(w, http.StatusBadRequest, validationErrors(err))
 		return
 	}
 	for _, m := range rd.Media {
-		if !webLink(m.Link) {
+		if !render.WebLink(m.Link) {
 			outboundAccepted.WithLabelValues("bad_request").Inc()
 			turn.WriteError(w, http.StatusBadRequest, map[string]any{"media": []string{"link must be an http or https URL with a host"}})
 			return
@@ -120,7 +121,7 @@ func (s *Service) TurnWebhook(w http.ResponseWriter, r *http.Request, key string
 // outboundBatch is everything an accepted Turn message writes at once: the
 // plan to send, a fetch job per media link (Turn's links expire in minutes,
 // so they are fetched now, not when the chat's turn comes), and callbacks.
-func outboundBatch(channel string, chatID int64, rd Rendered, priority int) (store.Batch, error) {
+func outboundBatch(channel string, chatID int64, rd render.Rendered, priority int) (store.Batch, error) {
 	plan, err := json.Marshal(rd.Plan)
 	if err != nil {
 		return store.Batch{}, err
@@ -168,7 +169,7 @@ func validationErrors(err error) map[string]any {
 	if errors.As(err, &ve) {
 		return ve.Errors
 	}
-	var re *RenderError
+	var re *render.RenderError
 	if errors.As(err, &re) {
 		return re.Fields()
 	}

@@ -1,4 +1,4 @@
-package bot
+package render
 
 import (
 	"bytes"
@@ -106,7 +106,7 @@ const (
 
 func loadOutbound(t *testing.T, fixture string) (*turn.Outbound, int64) {
 	t.Helper()
-	body, err := os.ReadFile(filepath.Join("testdata", "outbound", fixture+".json"))
+	body, err := os.ReadFile(filepath.Join("..", "testdata", "outbound", fixture+".json"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -152,7 +152,7 @@ func viewOf(t *testing.T, rd Rendered, err error) renderView {
 }
 
 func TestRenderFixtures(t *testing.T) {
-	files, err := filepath.Glob(filepath.Join("testdata", "outbound", "*.json"))
+	files, err := filepath.Glob(filepath.Join("..", "testdata", "outbound", "*.json"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -174,7 +174,7 @@ func TestRenderFixtures(t *testing.T) {
 				t.Fatal(jerr)
 			}
 			got = append(got, '\n')
-			wantFile := filepath.Join("testdata", "outbound", "want", tc.fixture+".json")
+			wantFile := filepath.Join("..", "testdata", "outbound", "want", tc.fixture+".json")
 			if *updateOutbound {
 				if err := os.WriteFile(wantFile, got, 0o644); err != nil {
 					t.Fatal(err)

@@ -1,4 +1,4 @@
-package bot
+package render
 
 import (
 	"crypto/sha256"
@@ -61,7 +61,7 @@ const maxButtonLabel = 64
 
 // URLButton is a button opening link instead of sending a callback.
 func URLButton(text, link string) Button {
-	return Button{Text: buttonLabel(text), Data: urlButtonPrefix + link}
+	return Button{Text: ButtonLabel(text), Data: urlButtonPrefix + link}
 }
 
 // inlineKeyboardMarkup and inlineKeyboardButton are the wire shape of a
@@ -109,8 +109,8 @@ func callbackKey(turnID string, keyboard, button int) string {
 	return base64.RawURLEncoding.EncodeToString(h[:24])
 }
 
-// buttonLabel puts a title on one line and cuts an absurdly long one.
-func buttonLabel(s string) string {
+// ButtonLabel puts a title on one line and cuts an absurdly long one.
+func ButtonLabel(s string) string {
 	s = strings.Join(strings.Fields(strings.ToValidUTF8(s, "\uFFFD")), " ")
 	if utf8.RuneCountInString(s) <= maxButtonLabel {
 		return s
@@ -130,9 +130,9 @@ type keyboardBuilder struct {
 // reply adds a callback button: pressing it sends Turn a reply of kind reply
 // ("button_reply", "list_reply" or "button") with id, title, description.
 func (k *keyboardBuilder) reply(reply, id, title, description string) {
-	label := buttonLabel(title)
+	label := ButtonLabel(title)
 	if label == "" {
-		label = buttonLabel(id)
+		label = ButtonLabel(id)
 	}
 	if label == "" {
 		return // nothing to show and nothing to answer
@@ -165,7 +165,7 @@ func (k *keyboardBuilder) reply(reply, id, title, description string) {
 // with a dot ("localhost" and bare names are refused, and a refused button
 // fails the whole message).
 func buttonURL(link string) bool {
-	if !webLink(link) || strings.IndexFunc(link, func(r rune) bool { return unicode.IsSpace(r) || unicode.IsControl(r) }) >= 0 {
+	if !WebLink(link) || strings.IndexFunc(link, func(r rune) bool { return unicode.IsSpace(r) || unicode.IsControl(r) }) >= 0 {
 		return false
 	}
 	u, err := url.Parse(link)

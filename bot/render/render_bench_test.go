@@ -1,4 +1,4 @@
-package bot
+package render
 
 import (
 	"os"
@@ -33,7 +33,7 @@ var benchOutbound = []string{"text", "text_formatted", "interactive_button", "in
 
 func readOutbound(b *testing.B, name string) []byte {
 	b.Helper()
-	raw, err := os.ReadFile(filepath.Join("testdata", "outbound", name+".json"))
+	raw, err := os.ReadFile(filepath.Join("..", "testdata", "outbound", name+".json"))
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -51,37 +51,6 @@ func BenchmarkRender(b *testing.B) {
 			b.ReportAllocs()
 			for b.Loop() {
 				if _, err := Render("bench", "5f0c2d9e-3b1a-4c8e-9f2d-7a6b5c4d3e2f", 412587349, out); err != nil {
-					b.Fatal(err)
-				}
-			}
-		})
-	}
-}
-
-// BenchmarkTurnAccept is the Turn webhook's work between reading the body
-// and the store: signature check, decode, render, and the batch to store
-// (the plan encoded as JSON, callbacks, media fetches).
-func BenchmarkTurnAccept(b *testing.B) {
-	secret := []byte("turn-hmac-secret-0123456789")
-	for _, name := range benchOutbound {
-		body := readOutbound(b, name)
-		sig := turn.Sign(secret, body)
-		b.Run(name, func(b *testing.B) {
-			b.ReportAllocs()
-			b.SetBytes(int64(len(body)))
-			for b.Loop() {
-				if !turn.VerifySignature(secret, body, sig) {
-					b.Fatal("signature")
-				}
-				out, err := turn.DecodeOutbound(body)
-				if err != nil {
-					b.Fatal(err)
-				}
-				rd, err := Render("bench", newMessageID(), 412587349, out)
-				if err != nil {
-					b.Fatal(err)
-				}
-				if _, err := outboundBatch("bench", 412587349, rd, priorityBroadcast); err != nil {
 					b.Fatal(err)
 				}
 			}

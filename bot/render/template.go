@@ -1,4 +1,4 @@
-package bot
+package render
 
 import (
 	"encoding/json"
@@ -272,9 +272,9 @@ func templateHeaderMedia(t *turn.Template) (string, *turn.OutMedia) {
 	return "", nil
 }
 
-// webLink reports whether s can be a url button: Telegram refuses the whole
+// WebLink reports whether s can be a url button: Telegram refuses the whole
 // message over a bad one.
-func webLink(s string) bool {
+func WebLink(s string) bool {
 	if strings.Contains(s, "{{") {
 		return false
 	}

@@ -1,4 +1,4 @@
-package bot
+package render
 
 import (
 	"encoding/json"
@@ -78,9 +78,9 @@ func TestButtonLabel(t *testing.T) {
 		{"bad \xff byte", "bad \uFFFD byte"},
 	}
 	for _, tt := range tests {
-		got := buttonLabel(tt.in)
+		got := ButtonLabel(tt.in)
 		if got != tt.want || utf8.RuneCountInString(got) > maxButtonLabel {
-			t.Errorf("buttonLabel(%q) = %q, want %q", tt.in, got, tt.want)
+			t.Errorf("ButtonLabel(%q) = %q, want %q", tt.in, got, tt.want)
 		}
 	}
 }

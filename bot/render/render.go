@@ -1,4 +1,4 @@
-package bot
+package render
 
 import (
 	"bytes"
@@ -669,7 +669,7 @@ func (s floipResourceSet) resolve(uuid string) (string, *floipMedia) {
 				text, rank = value, vr
 			}
 		case "IMAGE", "VIDEO", "AUDIO":
-			if media == nil && webLink(value) {
+			if media == nil && WebLink(value) {
 				kind := strings.ToLower(ct)
 				media = &floipMedia{
 					OutMedia: turn.OutMedia{Link: value, MimeType: v.MimeType},
