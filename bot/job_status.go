@@ -1,9 +1,14 @@
 package bot
 
 import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
 	"strconv"
 	"time"
 
+	"github.com/turn-telegram/turn-telegram/delivery"
 	"github.com/turn-telegram/turn-telegram/store"
 	"github.com/turn-telegram/turn-telegram/turn"
 )
@@ -38,3 +43,26 @@ func readReceipts(channel string, chat int64, at time.Time) store.Receipts {
 // statusLane is the lane of a chat's status reports, so that they reach
 // Turn in the order they happened.
 func statusLane(chat int64) string { return "status:" + strconv.FormatInt(chat, 10) }
+
+// deliverStatus reports one status to Turn. Turn's documented statuses are
+// sent, delivered and read; "failed" is not documented and may be refused,
+// which is logged and accepted as the end of that report.
+func (s *Service) deliverStatus(ctx context.Context, ch *Channel, t *delivery.Task) error {
+	var p statusPayload
+	if err := json.Unmarshal(t.Payload, &p); err != nil {
+		return delivery.Permanent(fmt.Errorf("stored status undecodable: %w", err))
+	}
+	err := ch.Turn.SendStatus(ctx, &turn.Status{Status: turn.StatusObject{
+		ID: p.TurnID, Status: p.Status, Timestamp: strconv.FormatInt(p.Timestamp, 10), RecipientID: p.RecipientID,
+	}})
+	var api *turn.APIError
+	if err != nil && p.Status == turn.StatusFailed && errors.As(err, &api) && api.StatusCode == 400 {
+		ch.log.Info("turn refused the failed status", "turn_id", p.TurnID, "err", err)
+		return nil
+	}
+	if err != nil {
+		return classifyTurn(err)
+	}
+	messagesDelivered.WithLabelValues("to_turn", "status_"+p.Status).Inc()
+	return nil
+}
