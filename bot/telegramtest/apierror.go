@@ -102,22 +102,20 @@ func errorBody(e *apiError) []byte {
 	return body
 }
 
-func okBody(result any) ([]byte, error) {
+// okBody is the answer to an accepted call, and the result within it.
+func okBody(result any) (body []byte, raw json.RawMessage, err error) {
 	env := okEnvelope{OK: true}
 	if d, ok := result.(described); ok {
 		env.Description = d.description
 		result = d.result
 	}
-	if raw, ok := result.(json.RawMessage); ok {
-		env.Result = raw
-	} else {
-		raw, err := json.Marshal(result)
-		if err != nil {
-			return nil, err
-		}
-		env.Result = raw
+	if r, ok := result.(json.RawMessage); ok {
+		env.Result = r
+	} else if env.Result, err = json.Marshal(result); err != nil {
+		return nil, nil, err
 	}
-	return json.Marshal(env)
+	body, err = json.Marshal(env)
+	return body, env.Result, err
 }
 
 func writeAPIError(w http.ResponseWriter, e *apiError) {

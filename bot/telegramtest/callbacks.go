@@ -30,9 +30,64 @@ func (s *Server) PressButton(token string, chatID int64, messageID int, data str
 	if m == nil || !m.fromBot {
 		panic(fmt.Sprintf("telegramtest: PressButton: the bot has no message %d in chat %d", messageID, chatID))
 	}
+	return s.pressLocked(b, chatID, m, data)
+}
+
+// ButtonPress is a press PressButtonTitled made.
+type ButtonPress struct {
+	QueryID   string // the callback query's id, for Answered
+	MessageID int    // the message whose button was pressed
+	Data      string // the button's callback_data
+}
+
+// PressButtonTitled presses, as the user of chatID, the callback button
+// titled title on the newest message the bot sent to the chat that has one
+// as it is now (edits and deletions count: a person presses what they
+// see). It fails when no such message exists.
+func (s *Server) PressButtonTitled(token string, chatID int64, title string) (ButtonPress, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	b := s.mustBotLocked(token)
+	if l := b.chats[chatID]; l != nil {
+		for id := l.lastID; id > 0; id-- {
+			m := b.findMessage(chatID, id)
+			if m == nil || !m.fromBot {
+				continue
+			}
+			if data, ok := m.callbackData(title); ok {
+				return ButtonPress{QueryID: s.pressLocked(b, chatID, m, data), MessageID: id, Data: data}, nil
+			}
+		}
+	}
+	return ButtonPress{}, fmt.Errorf("telegramtest: no message from the bot in chat %d has a button titled %q", chatID, title)
+}
+
+// callbackData is the callback_data of m's inline button titled title.
+func (m *storedMessage) callbackData(title string) (string, bool) {
+	var kb struct {
+		InlineKeyboard [][]struct {
+			Text         string `json:"text"`
+			CallbackData string `json:"callback_data"`
+		} `json:"inline_keyboard"`
+	}
+	if m.markup == nil || json.Unmarshal(m.markup, &kb) != nil {
+		return "", false
+	}
+	for _, row := range kb.InlineKeyboard {
+		for _, btn := range row {
+			if btn.Text == title && btn.CallbackData != "" {
+				return btn.CallbackData, true
+			}
+		}
+	}
+	return "", false
+}
+
+// pressLocked pushes the callback_query of a press of m carrying data.
+func (s *Server) pressLocked(b *bot, chatID int64, m *storedMessage, data string) string {
 	s.callbackSeq++
 	id := strconv.FormatInt(b.ID, 10) + fmt.Sprintf("%09d", s.callbackSeq)
-	s.callbacks[id] = &callbackQuery{token: token}
+	s.callbacks[id] = &callbackQuery{token: b.Token}
 	query := map[string]any{
 		"id":            id,
 		"from":          s.presserLocked(chatID),

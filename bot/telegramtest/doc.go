@@ -17,7 +17,8 @@
 // Block, Deactivate and ChatNotFound change what sends to a chat answer;
 // per-bot rate limits answer 429 like Telegram; FailNext, SetDown and
 // SetLatency inject failures. Every call is recorded (Calls, CallsTo), every
-// accepted message kept (Sent), and WaitSent and WaitCalls wait for them.
+// accepted message kept (Sent), and WaitSent and WaitCalls wait for them;
+// OnCall and OnArrival hear of each call as it is answered or arrives.
 //
 // Where Telegram silently ignores or repairs input that hides a bug in the
 // caller (an allowed_updates that is not a JSON array, entities that are not

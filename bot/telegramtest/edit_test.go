@@ -148,3 +148,69 @@ func TestPressButtonNeedsABotMessage(t *testing.T) {
 	}()
 	srv.PressButton(token, chat, 1, "x")
 }
+
+// PressButtonTitled presses what a person would: the newest bot message
+// that, as it is now, has a callback button with the title.
+func TestPressButtonTitled(t *testing.T) {
+	srv := newServer(t)
+	srv.SetRateLimits(telegramtest.RateLimits{Disabled: true})
+	srv.PushUpdate(token, telegramtest.UserText(chat, "Ann", "", "hi")) // message 1
+	kb := func(buttons string) string { return `{"inline_keyboard":[[` + buttons + `]]}` }
+	sendKB := func(markup string) int {
+		return send(t, srv, map[string]string{"chat_id": "4242", "text": "Pick", "reply_markup": markup}).message(t).ID
+	}
+	older := sendKB(kb(`{"text":"Tea","callback_data":"t1"},{"text":"Milk","callback_data":"m1"}`))
+	newer := sendKB(kb(`{"text":"Tea","callback_data":"t2"}`))
+	edited := sendKB(kb(`{"text":"Coffee","callback_data":"c3"}`))
+	sendKB(kb(`{"text":"Site","url":"https://example.com"}`))
+	deleted := sendKB(kb(`{"text":"Juice","callback_data":"j5"}`))
+	for _, a := range []answer{
+		callForm(t, srv, token, "editMessageReplyMarkup", map[string]string{"chat_id": "4242", "message_id": strconv.Itoa(edited)}, nil),
+		callForm(t, srv, token, "deleteMessage", map[string]string{"chat_id": "4242", "message_id": strconv.Itoa(deleted)}, nil),
+	} {
+		if !a.OK {
+			t.Fatalf("setting up: %s", a.Description)
+		}
+	}
+	send(t, srv, map[string]string{"chat_id": "4242", "text": "no buttons"})
+	srv.PushUpdate(token, telegramtest.UserText(chat, "Ann", "", "Tea")) // the user's own text is no button
+
+	tests := []struct {
+		name, token string
+		chat        int64
+		title       string
+		message     int    // 0: no press
+		data        string // the callback data pressed
+	}{
+		{"newest message having the title", token, chat, "Tea", newer, "t2"},
+		{"older message when only it has the title", token, chat, "Milk", older, "m1"},
+		{"buttons edited away", token, chat, "Coffee", 0, ""},
+		{"a link button has no callback", token, chat, "Site", 0, ""},
+		{"deleted message", token, chat, "Juice", 0, ""},
+		{"title matched exactly", token, chat, "tea", 0, ""},
+		{"another chat", token, chat + 1, "Tea", 0, ""},
+		{"another bot", otherToken, chat, "Tea", 0, ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			p, err := srv.PressButtonTitled(tt.token, tt.chat, tt.title)
+			if tt.message == 0 {
+				if err == nil || !strings.Contains(err.Error(), strconv.Quote(tt.title)) {
+					t.Fatalf("PressButtonTitled(%q) = %+v, %v; want an error naming the title", tt.title, p, err)
+				}
+				return
+			}
+			if err != nil || p.MessageID != tt.message || p.Data != tt.data || p.QueryID == "" {
+				t.Fatalf("PressButtonTitled(%q) = %+v, %v; want message %d, data %q", tt.title, p, err, tt.message, tt.data)
+			}
+			ups := getUpdates(t, srv, map[string]string{"offset": "-1"})
+			if len(ups) != 1 || ups[0].CallbackQuery == nil {
+				t.Fatalf("updates = %+v", ups)
+			}
+			q := ups[0].CallbackQuery
+			if q.ID != p.QueryID || q.Data != tt.data || q.Message.Message == nil || q.Message.Message.ID != tt.message {
+				t.Errorf("callback query = %+v, want the press %+v", q, p)
+			}
+		})
+	}
+}

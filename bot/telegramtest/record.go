@@ -2,6 +2,7 @@ package telegramtest
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"strings"
 	"time"
@@ -15,10 +16,40 @@ type Call struct {
 	Method string            // canonical method name, e.g. "sendMessage"
 	Params map[string]string // field values as received (JSON values as JSON text)
 	Files  map[string]Upload // file parts of a multipart request, by field name
-	At     time.Time
+	At     time.Time         // when the request arrived
 
-	Status      int    // HTTP status (and error_code) of the answer
-	Description string // the error description, for refusals
+	Status      int             // HTTP status (and error_code) of the answer
+	Description string          // the error description, for refusals
+	Result      json.RawMessage // the "result" of an accepted call, as answered
+}
+
+// OnCall makes fn hear of every call the fake records (see Calls), once
+// the call is recorded and its answer written and flushed to the client:
+// fn learns what the other side has, without copying the records.
+//
+// fn runs on the goroutine serving the request, so calls made at once
+// reach it at once: it must be safe for concurrent use. No lock of the
+// fake is held while it runs, so it may use the Server (PressButton,
+// PushUpdate, ...); while it runs, the connection it came on serves no
+// other request. It must not modify the Call's maps or Result. A nil fn
+// removes the hook; a new one replaces the old for calls that arrive
+// afterwards.
+func (s *Server) OnCall(fn func(Call)) {
+	s.mu.Lock()
+	s.onCall = fn
+	s.mu.Unlock()
+}
+
+// OnArrival is OnCall for calls as they arrive: fn hears of each call
+// OnCall will, once its fields are decoded and before the fake acts on it
+// (Status, Description and Result are still zero). A long poll is
+// answered only when updates come or its timeout ends, but its offset
+// confirms updates as it arrives; this is the hook that sees that moment.
+// The rules of OnCall apply.
+func (s *Server) OnArrival(fn func(Call)) {
+	s.mu.Lock()
+	s.onArrival = fn
+	s.mu.Unlock()
 }
 
 // sentMessage is a message a bot sent, as accepted.

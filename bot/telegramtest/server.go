@@ -46,6 +46,8 @@ type Server struct {
 	insecureWebhooks bool
 	webhookRetry     time.Duration
 	limits           RateLimits
+	onCall           func(Call)
+	onArrival        func(Call)
 }
 
 // BotInfo identifies a bot registered with AddBot.
@@ -271,13 +273,19 @@ func (s *Server) serveHTTP(w http.ResponseWriter, r *http.Request) {
 	s.mu.Lock()
 	b := s.bots[token]
 	down := s.down
+	arrived := s.onArrival
 	s.mu.Unlock()
 	call := &Call{Method: name, At: time.Now()}
 	if b != nil {
 		call.Bot = b.Username
 	}
+	// finish records the calls of known bots only; only those reach hooks.
+	if arrived == nil || b == nil {
+		arrived = func(Call) {}
+	}
 	switch {
 	case down:
+		arrived(*call)
 		s.finish(w, b, call, nil, nil, errBadGateway)
 		return
 	case !ok:
@@ -290,16 +298,19 @@ func (s *Server) serveHTTP(w http.ResponseWriter, r *http.Request) {
 
 	params, files, aerr := decodeRequest(w, r)
 	call.Params, call.Files = params, files
+	m, known := methods[strings.ToLower(name)]
+	if known {
+		call.Method = m.name
+	}
+	arrived(*call)
 	if aerr != nil {
 		s.finish(w, b, call, nil, nil, aerr)
 		return
 	}
-	m, known := methods[strings.ToLower(name)]
 	if !known {
 		s.finish(w, b, call, nil, nil, errNotFound)
 		return
 	}
-	call.Method = m.name
 	if aerr := refuseParseMode(params); aerr != nil {
 		s.finish(w, b, call, nil, nil, aerr)
 		return
@@ -327,13 +338,13 @@ func (s *Server) serveHTTP(w http.ResponseWriter, r *http.Request) {
 }
 
 // finish records the call, then answers it: a test that has seen the answer
-// also sees the call in Calls.
+// also sees the call in Calls. The OnCall hook hears of it last.
 func (s *Server) finish(w http.ResponseWriter, b *bot, call *Call, chat *int64, result any, aerr *apiError) {
 	var body []byte
 	status := http.StatusOK
 	if aerr == nil {
 		var err error
-		body, err = okBody(result)
+		body, call.Result, err = okBody(result)
 		if err != nil {
 			aerr = &apiError{code: http.StatusInternalServerError, description: "Internal Server Error: " + err.Error()}
 		}
@@ -344,6 +355,7 @@ func (s *Server) finish(w http.ResponseWriter, b *bot, call *Call, chat *int64, 
 		call.Description = aerr.description
 	}
 	call.Status = status
+	var hook func(Call)
 	if b != nil {
 		s.mu.Lock()
 		if aerr != nil && aerr.code == http.StatusTooManyRequests {
@@ -353,9 +365,18 @@ func (s *Server) finish(w http.ResponseWriter, b *bot, call *Call, chat *int64, 
 			}
 		}
 		s.calls = append(s.calls, *call)
+		hook = s.onCall
 		s.mu.Unlock()
 	}
 	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Content-Length", strconv.Itoa(len(body)))
 	w.WriteHeader(status)
 	_, _ = w.Write(body)
+	if hook != nil {
+		// The client has the whole answer (its length is known) before the
+		// hook runs, so a slow hook delays no answer, and what the hook
+		// observes has happened.
+		_ = http.NewResponseController(w).Flush()
+		hook(*call)
+	}
 }

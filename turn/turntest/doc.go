@@ -7,7 +7,9 @@
 // creation field by field and answers Turn's error shape
 // ({"message": "Bad Request", "errors": {"message": {"id": ["can't be blank"]}}}).
 // What it accepts it records, for inspection with Messages, Statuses and
-// CreatedChannels and for waiting with WaitMessages and WaitStatuses.
+// CreatedChannels and for waiting with WaitMessages and WaitStatuses;
+// OnCall hears of every request as it is answered, for load generators
+// that must not copy the records.
 //
 // It also plays Turn's other side: Send posts a signed outbound webhook to a
 // connector, and HostMedia serves files behind short-lived signed links like

@@ -11,6 +11,7 @@ import (
 	"mime"
 	"net/http"
 	"net/http/httptest"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -44,6 +45,7 @@ type Server struct {
 	mediaTTL     time.Duration
 	mediaFetches int
 	changed      chan struct{} // closed and replaced on every recorded item
+	onCall       func(Call)
 
 	// rejected has its own lock so that answering never needs s.mu.
 	rejMu    sync.Mutex
@@ -113,15 +115,54 @@ func (s *Server) AcceptFailed(accept bool) {
 	s.acceptFailed = accept
 }
 
+// Call is one request to the fake as it answered it: a message or status
+// the service posted, a channel creation, a media download.
+type Call struct {
+	Method string // HTTP method
+	Path   string // e.g. /v1/numbers/{uuid}/messages
+	Body   []byte // the request body as far as the fake read it: all of it when accepted
+	Status int    // HTTP status of the answer
+	At     time.Time
+}
+
+// OnCall makes fn hear of every request the fake answers, once its answer
+// is written and flushed to the client (requests dropped because the
+// client left during SetLatency's delay are not answered). fn learns what
+// the other side has, without copying the records.
+//
+// fn runs on the goroutine serving the request, so requests made at once
+// reach it at once: it must be safe for concurrent use. No lock of the
+// fake is held while it runs, so it may use the Server; while it runs, the
+// connection the request came on serves no other. It must not modify
+// Body. A nil fn removes the hook; a new one replaces the old for requests
+// that arrive afterwards.
+func (s *Server) OnCall(fn func(Call)) {
+	s.mu.Lock()
+	s.onCall = fn
+	s.mu.Unlock()
+}
+
 // front counts requests and answers, and applies latency, downtime and
 // injected failures before any route runs.
 func (s *Server) front(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		rw := &countingWriter{ResponseWriter: w, s: s}
+		at := time.Now()
 		s.mu.Lock()
 		s.requests++
 		latency := s.latency
+		hook := s.onCall
 		s.mu.Unlock()
+		var (
+			body *bodyCopy
+			held *heldAnswer
+		)
+		if hook != nil {
+			body = &bodyCopy{ReadCloser: r.Body}
+			r.Body = body
+			held = &heldAnswer{ResponseWriter: w}
+			w = held
+		}
+		rw := &countingWriter{ResponseWriter: w, s: s}
 
 		if latency > 0 {
 			// Reading the body first lets the server notice a client that
@@ -158,7 +199,53 @@ func (s *Server) front(next http.Handler) http.Handler {
 		default:
 			next.ServeHTTP(rw, r)
 		}
+		if hook != nil {
+			status := held.send()
+			hook(Call{Method: r.Method, Path: r.URL.Path, Body: body.buf.Bytes(), Status: status, At: at})
+		}
 	})
+}
+
+// heldAnswer holds an answer until send, which gives it its length and
+// flushes it: the client then has all of it while OnCall's hook runs, as
+// a chunked answer would end only when the handler returns.
+type heldAnswer struct {
+	http.ResponseWriter
+	status int
+	body   bytes.Buffer
+}
+
+func (h *heldAnswer) WriteHeader(code int) {
+	if h.status == 0 {
+		h.status = code
+	}
+}
+
+func (h *heldAnswer) Write(b []byte) (int, error) {
+	h.WriteHeader(http.StatusOK)
+	return h.body.Write(b)
+}
+
+// send answers the client and returns the status it got.
+func (h *heldAnswer) send() int {
+	h.WriteHeader(http.StatusOK)
+	h.Header().Set("Content-Length", strconv.Itoa(h.body.Len()))
+	h.ResponseWriter.WriteHeader(h.status)
+	_, _ = h.ResponseWriter.Write(h.body.Bytes())
+	_ = http.NewResponseController(h.ResponseWriter).Flush()
+	return h.status
+}
+
+// bodyCopy keeps what the handlers read of a request body, for OnCall.
+type bodyCopy struct {
+	io.ReadCloser
+	buf bytes.Buffer
+}
+
+func (b *bodyCopy) Read(p []byte) (int, error) {
+	n, err := b.ReadCloser.Read(p)
+	b.buf.Write(p[:n])
+	return n, err
 }
 
 // countingWriter counts answers of 400 and above by status code, as soon as
