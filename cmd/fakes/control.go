@@ -285,61 +285,46 @@ func (f *fakes) userPress(w http.ResponseWriter, r *http.Request) {
 		writeError(w, badRequest("data needs message=<id>: the bot message whose button is pressed"))
 		return
 	}
+	if title != "" && messageID != 0 {
+		writeError(w, badRequest("button=<title> presses the newest bot message having it; to press on message=<id>, give data=<callback data>"))
+		return
+	}
 	token, err := f.botOf(r)
 	if err != nil {
 		writeError(w, err)
 		return
 	}
-	// Newest first: the message a person would press on.
-	sent := f.tg.SentBy(token, chat)
-	found := false
-	for i := len(sent) - 1; i >= 0 && !found; i-- {
-		if messageID != 0 && sent[i].ID != messageID {
-			continue
+	var id string
+	if title != "" {
+		p, err := f.tg.PressButtonTitled(token, chat, title)
+		if err != nil {
+			writeError(w, &controlError{http.StatusNotFound, fmt.Sprintf("chat %d has no message from the bot with a button titled %q (see GET /telegram/sent?chat=%d)", chat, title, chat)})
+			return
 		}
-		// The message as it is now: the service may have edited its
-		// buttons away after an earlier press.
-		m, ok := f.tg.Message(token, chat, sent[i].ID)
-		if !ok {
-			continue
+		id, messageID, data = p.QueryID, p.MessageID, p.Data
+	} else {
+		// The message must be the bot's and still there: PressButton
+		// panics otherwise.
+		if !f.botSent(token, chat, messageID) {
+			writeError(w, &controlError{http.StatusNotFound, fmt.Sprintf("chat %d has no message %d from the bot (see GET /telegram/sent?chat=%d)", chat, messageID, chat)})
+			return
 		}
-		if data != "" {
-			found = true
-			break
-		}
-		if d, ok := callbackData(m, title); ok {
-			data, messageID, found = d, m.ID, true
-		}
+		id = f.tg.PressButton(token, chat, messageID, data)
 	}
-	if !found {
-		what := fmt.Sprintf("no message %d from the bot", messageID)
-		if title != "" {
-			what = fmt.Sprintf("no message from the bot with a button titled %q", title)
-			if messageID != 0 {
-				what = fmt.Sprintf("no button titled %q on message %d from the bot", title, messageID)
-			}
-		}
-		writeError(w, &controlError{http.StatusNotFound, fmt.Sprintf("chat %d has %s (see GET /telegram/sent?chat=%d)", chat, what, chat)})
-		return
-	}
-	id := f.tg.PressButton(token, chat, messageID, data)
 	f.log.Info("telegram user pressed a button", "chat", chat, "message", messageID, "data", data)
 	writeJSON(w, http.StatusOK, map[string]any{"callback_query_id": id, "message_id": messageID, "data": data})
 }
 
-// callbackData finds the callback data of m's inline button titled title.
-func callbackData(m models.Message, title string) (string, bool) {
-	if m.ReplyMarkup == nil {
-		return "", false
-	}
-	for _, row := range m.ReplyMarkup.InlineKeyboard {
-		for _, b := range row {
-			if b.Text == title && b.CallbackData != "" {
-				return b.CallbackData, true
-			}
+// botSent reports whether the bot sent messageID to chat and it was not
+// deleted.
+func (f *fakes) botSent(token string, chat int64, messageID int) bool {
+	for _, m := range f.tg.SentBy(token, chat) {
+		if m.ID == messageID {
+			_, ok := f.tg.Message(token, chat, messageID)
+			return ok
 		}
 	}
-	return "", false
+	return false
 }
 
 func (f *fakes) telegramSent(w http.ResponseWriter, r *http.Request) {

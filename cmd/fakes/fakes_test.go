@@ -356,6 +356,7 @@ func TestFakes(t *testing.T) {
 			"/user/press?chat=42&data=x":                      400,
 			"/user/press?chat=42":                             400,
 			"/user/press?chat=42&button=Tea&data=x&message=1": 400,
+			"/user/press?chat=42&button=Tea&message=1":        400,
 		} {
 			var e map[string]string
 			if code := r.do(t, "POST", path, nil, &e); code != want || e["error"] == "" {
