@@ -54,10 +54,10 @@ func BenchmarkConvertUpdate(b *testing.B) {
 				if err := json.Unmarshal(raw, &upd); err != nil {
 					b.Fatal(err)
 				}
-				if rt := Route(&upd); rt.Skip != "" {
+				if rt := route(&upd); rt.Skip != "" {
 					b.Fatal(rt.Skip)
 				}
-				conv, err := ConvertMessage(upd.Message)
+				conv, err := convertMessage(upd.Message)
 				if err != nil {
 					b.Fatal(err)
 				}
@@ -69,7 +69,7 @@ func BenchmarkConvertUpdate(b *testing.B) {
 	}
 }
 
-// BenchmarkConvertMessage is ConvertMessage alone, on a decoded text message.
+// BenchmarkConvertMessage is convertMessage alone, on a decoded text message.
 func BenchmarkConvertMessage(b *testing.B) {
 	var upd models.Update
 	if err := json.Unmarshal(readUpdate(b, "text"), &upd); err != nil {
@@ -77,7 +77,7 @@ func BenchmarkConvertMessage(b *testing.B) {
 	}
 	b.ReportAllocs()
 	for b.Loop() {
-		if _, err := ConvertMessage(upd.Message); err != nil {
+		if _, err := convertMessage(upd.Message); err != nil {
 			b.Fatal(err)
 		}
 	}

@@ -11,8 +11,8 @@ import (
 	"golang.org/x/sync/semaphore"
 )
 
-// MaxBody is the largest request body either webhook accepts.
-const MaxBody = 1 << 20
+// maxBody is the largest request body either webhook accepts.
+const maxBody = 1 << 20
 
 var errTooLarge = errors.New("request body over 1 MiB")
 
@@ -34,8 +34,8 @@ var errBusy = errors.New("too many unauthenticated bodies being read")
 // preAuth budget; release gives its share back once the body is verified
 // (or refused).
 func readUnverified(r *http.Request) (body []byte, release func(), err error) {
-	n := int64(MaxBody + 1)
-	if r.ContentLength >= 0 && r.ContentLength <= MaxBody {
+	n := int64(maxBody + 1)
+	if r.ContentLength >= 0 && r.ContentLength <= maxBody {
 		n = max(r.ContentLength, 1)
 	}
 	ctx, cancel := context.WithTimeout(r.Context(), preAuthWait)
@@ -45,9 +45,9 @@ func readUnverified(r *http.Request) (body []byte, release func(), err error) {
 	}
 	release = func() { preAuth.Release(n) }
 	// A body of known length is read into one buffer of that length, so it
-	// costs its share exactly; one without is read to MaxBody and a byte.
+	// costs its share exactly; one without is read to maxBody and a byte.
 	var b []byte
-	if r.ContentLength >= 0 && r.ContentLength <= MaxBody {
+	if r.ContentLength >= 0 && r.ContentLength <= maxBody {
 		b = make([]byte, r.ContentLength)
 		_, err = io.ReadFull(r.Body, b)
 	} else {
@@ -57,20 +57,20 @@ func readUnverified(r *http.Request) (body []byte, release func(), err error) {
 		release()
 		return nil, func() {}, err
 	}
-	if len(b) > MaxBody {
+	if len(b) > maxBody {
 		release()
 		return nil, func() {}, errTooLarge
 	}
 	return b, release, nil
 }
 
-// readBody reads at most MaxBody bytes; more is errTooLarge.
+// readBody reads at most maxBody bytes; more is errTooLarge.
 func readBody(r *http.Request) ([]byte, error) {
-	b, err := io.ReadAll(io.LimitReader(r.Body, MaxBody+1))
+	b, err := io.ReadAll(io.LimitReader(r.Body, maxBody+1))
 	if err != nil {
 		return nil, err
 	}
-	if len(b) > MaxBody {
+	if len(b) > maxBody {
 		return nil, errTooLarge
 	}
 	return b, nil

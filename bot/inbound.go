@@ -11,9 +11,9 @@ import (
 	"github.com/turn-telegram/turn-telegram/turn"
 )
 
-// Routing says which chat an update belongs to and whether it is bridged.
+// routing says which chat an update belongs to and whether it is bridged.
 // Exactly one of Kind and Skip is set.
-type Routing struct {
+type routing struct {
 	// ChatID is the update's chat when it has one, also for skipped
 	// updates so that their log lines say whose they were.
 	ChatID int64
@@ -30,16 +30,16 @@ const (
 	RouteCallbackQuery = "callback_query"
 )
 
-// Route tells which chat an update belongs to and whether it is bridged.
+// route tells which chat an update belongs to and whether it is bridged.
 // Private-chat messages and callback queries are bridged; group and
 // supergroup messages, channel posts, edited messages, edited channel posts,
 // service messages and all other update kinds are skipped with a reason.
 // Edits are skipped because Turn has no way to amend a message it already has.
 // A skipped callback query must still be answered, or the user's client
 // keeps its spinner.
-func Route(upd *models.Update) (r Routing) {
+func route(upd *models.Update) (r routing) {
 	if upd == nil {
-		return Routing{Skip: "unsupported_update:empty"}
+		return routing{Skip: "unsupported_update:empty"}
 	}
 	switch {
 	case upd.Message != nil:
@@ -47,23 +47,23 @@ func Route(upd *models.Update) (r Routing) {
 	case upd.CallbackQuery != nil:
 		return routeCallbackQuery(upd.CallbackQuery)
 	case upd.EditedMessage != nil:
-		return Routing{ChatID: upd.EditedMessage.Chat.ID, Skip: "edited_message"}
+		return routing{ChatID: upd.EditedMessage.Chat.ID, Skip: "edited_message"}
 	case upd.ChannelPost != nil:
-		return Routing{ChatID: upd.ChannelPost.Chat.ID, Skip: "channel_post"}
+		return routing{ChatID: upd.ChannelPost.Chat.ID, Skip: "channel_post"}
 	case upd.EditedChannelPost != nil:
-		return Routing{ChatID: upd.EditedChannelPost.Chat.ID, Skip: "edited_channel_post"}
+		return routing{ChatID: upd.EditedChannelPost.Chat.ID, Skip: "edited_channel_post"}
 	case upd.MyChatMember != nil:
-		return Routing{ChatID: upd.MyChatMember.Chat.ID, Skip: "unsupported_update:my_chat_member"}
+		return routing{ChatID: upd.MyChatMember.Chat.ID, Skip: "unsupported_update:my_chat_member"}
 	case upd.ChatMember != nil:
-		return Routing{ChatID: upd.ChatMember.Chat.ID, Skip: "unsupported_update:chat_member"}
+		return routing{ChatID: upd.ChatMember.Chat.ID, Skip: "unsupported_update:chat_member"}
 	case upd.ChatJoinRequest != nil:
-		return Routing{ChatID: upd.ChatJoinRequest.Chat.ID, Skip: "unsupported_update:chat_join_request"}
+		return routing{ChatID: upd.ChatJoinRequest.Chat.ID, Skip: "unsupported_update:chat_join_request"}
 	}
-	return Routing{Skip: "unsupported_update:" + updateKind(upd)}
+	return routing{Skip: "unsupported_update:" + updateKind(upd)}
 }
 
-func routeMessage(m *models.Message) Routing {
-	r := Routing{ChatID: m.Chat.ID}
+func routeMessage(m *models.Message) routing {
+	r := routing{ChatID: m.Chat.ID}
 	switch {
 	case m.Chat.ID == 0:
 		r.Skip = "missing_chat"
@@ -74,8 +74,8 @@ func routeMessage(m *models.Message) Routing {
 	default:
 		// What can never be converted is skipped here, at acceptance,
 		// rather than stored to become a dead letter.
-		var ue *UnsupportedError
-		_, err := ConvertMessage(m)
+		var ue *unsupportedError
+		_, err := convertMessage(m)
 		switch {
 		case errors.As(err, &ue) && ue.Kind == "unknown":
 			r.Skip = "empty_message" // nothing the Bot API names, e.g. photo: []
@@ -90,7 +90,7 @@ func routeMessage(m *models.Message) Routing {
 	return r
 }
 
-func routeCallbackQuery(q *models.CallbackQuery) Routing {
+func routeCallbackQuery(q *models.CallbackQuery) routing {
 	var chat models.Chat
 	switch {
 	case q.Message.Message != nil:
@@ -101,9 +101,9 @@ func routeCallbackQuery(q *models.CallbackQuery) Routing {
 	default:
 		// Only messages sent in inline mode lack a chat, and the connector
 		// sends none.
-		return Routing{Skip: "inline_callback_query"}
+		return routing{Skip: "inline_callback_query"}
 	}
-	r := Routing{ChatID: chat.ID}
+	r := routing{ChatID: chat.ID}
 	switch {
 	case chat.ID == 0:
 		r.Skip = "missing_chat"
@@ -183,36 +183,36 @@ func isServiceMessage(m *models.Message) bool {
 		m.WebAppData != nil
 }
 
-// Converted is one Telegram message in Turn's inbound shape.
-type Converted struct {
+// converted is one Telegram message in Turn's inbound shape.
+type converted struct {
 	// Inbound is complete except the media Link and SHA256, which need the
 	// file's bytes.
 	Inbound turn.Inbound
 	// File is the file to link for media types; nil otherwise.
-	File *FileRef
+	File *fileRef
 	// ReplyTo is the message_id this message replies to (0 if none); the
 	// caller maps it to a Turn id for message.context.
 	ReplyTo int
 }
 
-// FileRef is a Telegram file to download and link. FileID is what getFile
+// fileRef is a Telegram file to download and link. FileID is what getFile
 // takes; FileUniqueID is stable across bots and is Turn's media id.
-type FileRef struct {
+type fileRef struct {
 	FileID, FileUniqueID string
 	Size                 int64 // bytes; 0 when Telegram did not say
 	MimeType, Filename   string
 }
 
-// ErrUnsupported is matched (errors.Is) by the errors ConvertMessage returns
+// errUnsupported is matched (errors.Is) by the errors convertMessage returns
 // for messages Turn has no type for (dice, polls, games, ...).
-var ErrUnsupported = errors.New("bot: unsupported message")
+var errUnsupported = errors.New("bot: unsupported message")
 
-// UnsupportedError names the kind of an unsupported message, a Bot API field
+// unsupportedError names the kind of an unsupported message, a Bot API field
 // name such as "dice", fit for a skip reason.
-type UnsupportedError struct{ Kind string }
+type unsupportedError struct{ Kind string }
 
-func (e *UnsupportedError) Error() string        { return "bot: unsupported message: " + e.Kind }
-func (e *UnsupportedError) Is(target error) bool { return target == ErrUnsupported }
+func (e *unsupportedError) Error() string        { return "bot: unsupported message: " + e.Kind }
+func (e *unsupportedError) Is(target error) bool { return target == errUnsupported }
 
 // MessageID is the Turn message id of a Telegram message. message_id is
 // unique only inside its chat, hence the chat in it; a retried update yields
@@ -221,22 +221,22 @@ func MessageID(chatID int64, messageID int) string {
 	return "tg:" + strconv.FormatInt(chatID, 10) + ":" + strconv.Itoa(messageID)
 }
 
-// ConvertMessage turns one private-chat message into Turn's inbound shape.
+// convertMessage turns one private-chat message into Turn's inbound shape.
 // Any error means the message can never be delivered: the caller logs it and
-// skips the message. Unsupported kinds give an *UnsupportedError.
-func ConvertMessage(msg *models.Message) (Converted, error) {
+// skips the message. Unsupported kinds give an *unsupportedError.
+func convertMessage(msg *models.Message) (converted, error) {
 	switch {
 	case msg == nil:
-		return Converted{}, errors.New("bot: no message")
+		return converted{}, errors.New("bot: no message")
 	case msg.Chat.ID <= 0 || msg.ID <= 0 || msg.Date <= 0:
 		// Private chat ids are user ids, always positive.
-		return Converted{}, fmt.Errorf("bot: malformed message (chat %d, message %d, date %d)", msg.Chat.ID, msg.ID, msg.Date)
+		return converted{}, fmt.Errorf("bot: malformed message (chat %d, message %d, date %d)", msg.Chat.ID, msg.ID, msg.Date)
 	case msg.Chat.Type != models.ChatTypePrivate:
 		// The chat id becomes Turn's contact id: a group must never become one.
-		return Converted{}, fmt.Errorf("bot: message in a %q chat: only private chats are bridged", msg.Chat.Type)
+		return converted{}, fmt.Errorf("bot: message in a %q chat: only private chats are bridged", msg.Chat.Type)
 	}
 	chat := strconv.FormatInt(msg.Chat.ID, 10)
-	c := Converted{Inbound: turn.Inbound{
+	c := converted{Inbound: turn.Inbound{
 		Contact: turn.Contact{ID: chat, Profile: turn.Profile{Name: profileName(msg)}},
 		Message: turn.InboundMessage{
 			From:      chat,
@@ -249,15 +249,15 @@ func ConvertMessage(msg *models.Message) (Converted, error) {
 	}
 	im := &c.Inbound.Message
 
-	text := func(body string) (Converted, error) {
+	text := func(body string) (converted, error) {
 		im.Type, im.Text = turn.TypeText, &turn.Text{Body: body}
 		return c, nil
 	}
 	// media sets a media type; turnName is the filename Turn gets, only
 	// where its API lists one (video, document).
-	media := func(typ string, f FileRef, turnName string) (Converted, error) {
+	media := func(typ string, f fileRef, turnName string) (converted, error) {
 		if f.FileID == "" || f.FileUniqueID == "" {
-			return Converted{}, fmt.Errorf("bot: malformed message %d: %s without file id", msg.ID, typ)
+			return converted{}, fmt.Errorf("bot: malformed message %d: %s without file id", msg.ID, typ)
 		}
 		m := &turn.Media{ID: f.FileUniqueID, MimeType: f.MimeType, Filename: turnName, Caption: msg.Caption}
 		im.Type = typ
@@ -286,33 +286,33 @@ func ConvertMessage(msg *models.Message) (Converted, error) {
 		return text(msg.Text)
 	case msg.Animation != nil:
 		a := msg.Animation
-		f := FileRef{a.FileID, a.FileUniqueID, a.FileSize, orDefault(a.MimeType, "video/mp4"), a.FileName}
+		f := fileRef{a.FileID, a.FileUniqueID, a.FileSize, orDefault(a.MimeType, "video/mp4"), a.FileName}
 		return media(turn.TypeVideo, f, a.FileName)
 	case len(msg.Photo) > 0:
 		p := largestPhoto(msg.Photo)
 		// Telegram re-encodes every photo as JPEG.
-		return media(turn.TypeImage, FileRef{p.FileID, p.FileUniqueID, int64(p.FileSize), "image/jpeg", ""}, "")
+		return media(turn.TypeImage, fileRef{p.FileID, p.FileUniqueID, int64(p.FileSize), "image/jpeg", ""}, "")
 	case msg.Video != nil:
 		v := msg.Video
-		f := FileRef{v.FileID, v.FileUniqueID, v.FileSize, orDefault(v.MimeType, "video/mp4"), v.FileName}
+		f := fileRef{v.FileID, v.FileUniqueID, v.FileSize, orDefault(v.MimeType, "video/mp4"), v.FileName}
 		return media(turn.TypeVideo, f, v.FileName)
 	case msg.VideoNote != nil:
 		v := msg.VideoNote
-		return media(turn.TypeVideo, FileRef{v.FileID, v.FileUniqueID, int64(v.FileSize), "video/mp4", ""}, "")
+		return media(turn.TypeVideo, fileRef{v.FileID, v.FileUniqueID, int64(v.FileSize), "video/mp4", ""}, "")
 	case msg.Audio != nil:
 		a := msg.Audio
-		return media(turn.TypeAudio, FileRef{a.FileID, a.FileUniqueID, a.FileSize, orDefault(a.MimeType, "audio/mpeg"), a.FileName}, "")
+		return media(turn.TypeAudio, fileRef{a.FileID, a.FileUniqueID, a.FileSize, orDefault(a.MimeType, "audio/mpeg"), a.FileName}, "")
 	case msg.Voice != nil:
 		v := msg.Voice
-		return media(turn.TypeAudio, FileRef{v.FileID, v.FileUniqueID, v.FileSize, orDefault(v.MimeType, "audio/ogg"), ""}, "")
+		return media(turn.TypeAudio, fileRef{v.FileID, v.FileUniqueID, v.FileSize, orDefault(v.MimeType, "audio/ogg"), ""}, "")
 	case msg.Document != nil:
 		d := msg.Document
 		mt := orDefault(d.MimeType, "application/octet-stream")
 		name := orDefault(d.FileName, "document"+extensionFor(mt))
-		return media(turn.TypeDocument, FileRef{d.FileID, d.FileUniqueID, d.FileSize, mt, name}, name)
+		return media(turn.TypeDocument, fileRef{d.FileID, d.FileUniqueID, d.FileSize, mt, name}, name)
 	case msg.Sticker != nil:
 		s := msg.Sticker
-		return media(turn.TypeSticker, FileRef{s.FileID, s.FileUniqueID, int64(s.FileSize), stickerMime(s), ""}, "")
+		return media(turn.TypeSticker, fileRef{s.FileID, s.FileUniqueID, int64(s.FileSize), stickerMime(s), ""}, "")
 	case msg.Venue != nil:
 		return text(venueText(msg.Venue))
 	case msg.Location != nil:
@@ -321,14 +321,14 @@ func ConvertMessage(msg *models.Message) (Converted, error) {
 	case msg.Contact != nil:
 		return text(contactText(msg.Contact))
 	}
-	return Converted{}, &UnsupportedError{Kind: contentKind(msg)}
+	return converted{}, &unsupportedError{Kind: contentKind(msg)}
 }
 
-// TooBigText is the text that replaces a media message whose file Telegram
+// tooBigText is the text that replaces a media message whose file Telegram
 // will not serve (getFile stops at 20 MB), e.g.
 // "[video too large to forward: clip.mp4, 34.2 MB]", with the caption on the
 // next line. It is "" when c carries no file.
-func TooBigText(c Converted) string {
+func tooBigText(c converted) string {
 	if c.File == nil {
 		return ""
 	}
@@ -348,12 +348,12 @@ func TooBigText(c Converted) string {
 	return b.String()
 }
 
-// UnavailableText is the text that replaces a media message whose file
+// unavailableText is the text that replaces a media message whose file
 // Telegram refuses to serve for another reason than its size (an unknown or
 // expired file_id), e.g. "[sticker could not be forwarded: Telegram did not
 // serve the file]", with the caption on the next line. It is "" when c
 // carries no file.
-func UnavailableText(c Converted) string {
+func unavailableText(c converted) string {
 	if c.File == nil {
 		return ""
 	}

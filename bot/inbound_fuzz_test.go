@@ -14,7 +14,7 @@ import (
 )
 
 // FuzzConvertUpdate feeds arbitrary update JSON through Route and
-// ConvertMessage: no input may panic, and whatever converts must be a
+// convertMessage: no input may panic, and whatever converts must be a
 // message Turn accepts.
 func FuzzConvertUpdate(f *testing.F) {
 	files, err := filepath.Glob("testdata/updates/*.json")
@@ -38,7 +38,7 @@ func FuzzConvertUpdate(f *testing.F) {
 		if json.Unmarshal(data, &upd) != nil {
 			return
 		}
-		r := Route(&upd)
+		r := route(&upd)
 		if (r.Kind == "") == (r.Skip == "") {
 			t.Fatalf("Route = %+v: want exactly one of Kind and Skip", r)
 		}
@@ -58,7 +58,7 @@ func FuzzConvertUpdate(f *testing.F) {
 			if m == nil {
 				continue
 			}
-			if c, err := ConvertMessage(m); err == nil {
+			if c, err := convertMessage(m); err == nil {
 				checkConverted(t, m, c)
 			}
 		}
@@ -66,7 +66,7 @@ func FuzzConvertUpdate(f *testing.F) {
 }
 
 // checkConverted asserts what Turn requires of an inbound message.
-func checkConverted(t *testing.T, m *models.Message, c Converted) {
+func checkConverted(t *testing.T, m *models.Message, c converted) {
 	t.Helper()
 	in, im := c.Inbound, c.Inbound.Message
 	if m.Chat.Type != models.ChatTypePrivate {
@@ -107,8 +107,8 @@ func checkConverted(t *testing.T, m *models.Message, c Converted) {
 		if f == nil || f.FileID == "" || f.FileUniqueID != md.ID || f.MimeType != md.MimeType {
 			t.Fatalf("file %+v for media %+v", f, md)
 		}
-		if tb := TooBigText(c); !strings.HasPrefix(tb, "["+im.Type+" too large") || !strings.HasSuffix(tb, md.Caption) {
-			t.Fatalf("TooBigText %q", tb)
+		if tb := tooBigText(c); !strings.HasPrefix(tb, "["+im.Type+" too large") || !strings.HasSuffix(tb, md.Caption) {
+			t.Fatalf("tooBigText %q", tb)
 		}
 	default:
 		t.Fatalf("unknown type %q", im.Type)

@@ -15,146 +15,146 @@ import (
 const amara = `"contact":{"id":"412587349","profile":{"name":"Amara Okafor"}}`
 
 // inboundCases pairs every fixture in testdata/updates with what Route and
-// ConvertMessage must make of it.
+// convertMessage must make of it.
 var inboundCases = []struct {
 	fixture     string
-	route       Routing
+	route       routing
 	inbound     string   // exact turn.Inbound JSON when the message converts
-	file        *FileRef // nil for non-media
+	file        *fileRef // nil for non-media
 	replyTo     int
-	unsupported string // UnsupportedError.Kind when conversion is refused
-	tooBig      string // TooBigText, for a file over getFile's 20 MB
+	unsupported string // unsupportedError.Kind when conversion is refused
+	tooBig      string // tooBigText, for a file over getFile's 20 MB
 }{
 	{
 		fixture: "text",
-		route:   Routing{ChatID: 412587349, Kind: RouteMessage},
+		route:   routing{ChatID: 412587349, Kind: RouteMessage},
 		inbound: `{` + amara + `,"message":{"type":"text","from":"412587349","id":"tg:412587349:101","timestamp":"1732475112","text":{"body":"hello"}}}`,
 	},
 	{
 		fixture: "start_payload",
-		route:   Routing{ChatID: 412587349, Kind: RouteMessage},
+		route:   routing{ChatID: 412587349, Kind: RouteMessage},
 		inbound: `{` + amara + `,"message":{"type":"text","from":"412587349","id":"tg:412587349:102","timestamp":"1732475120","text":{"body":"/start ref_campaign42"}}}`,
 	},
 	{
 		fixture: "text_emoji_entities",
-		route:   Routing{ChatID: 412587349, Kind: RouteMessage},
+		route:   routing{ChatID: 412587349, Kind: RouteMessage},
 		inbound: `{` + amara + `,"message":{"type":"text","from":"412587349","id":"tg:412587349:103","timestamp":"1732475188","text":{"body":"Hi 👋 I need help with order #A1234, see https://shop.example.com/orders/A1234 🙏"}}}`,
 	},
 	{
 		fixture: "photo_caption",
-		route:   Routing{ChatID: 412587349, Kind: RouteMessage},
+		route:   routing{ChatID: 412587349, Kind: RouteMessage},
 		inbound: `{` + amara + `,"message":{"type":"image","from":"412587349","id":"tg:412587349:104","timestamp":"1732475230","image":{"id":"AQADscIxG2ZNIVJ-","mime_type":"image/jpeg","caption":"My receipt 🧾"}}}`,
-		file:    &FileRef{FileID: "AgACAgQAAxkBAAIBaGdD3kT0Kp8vQ1xY2mN4bWc1AAFvAAKxwjEbZk0hUkM2dC3wL0yWAQADAgADeQADNgQ", FileUniqueID: "AQADscIxG2ZNIVJ-", Size: 87531, MimeType: "image/jpeg"},
+		file:    &fileRef{FileID: "AgACAgQAAxkBAAIBaGdD3kT0Kp8vQ1xY2mN4bWc1AAFvAAKxwjEbZk0hUkM2dC3wL0yWAQADAgADeQADNgQ", FileUniqueID: "AQADscIxG2ZNIVJ-", Size: 87531, MimeType: "image/jpeg"},
 	},
 	{
 		fixture: "video",
-		route:   Routing{ChatID: 412587349, Kind: RouteMessage},
+		route:   routing{ChatID: 412587349, Kind: RouteMessage},
 		inbound: `{` + amara + `,"message":{"type":"video","from":"412587349","id":"tg:412587349:105","timestamp":"1732475301","video":{"id":"AgADnhQAAmZNIVI","mime_type":"video/mp4","filename":"VID_20241124_190112.mp4"}}}`,
-		file:    &FileRef{FileID: "BAACAgQAAxkBAAIBaWdD3sZQXJ_KwN5-SZumc0d8u8hKAAKeFAACZk0hUlt3b2NrS8DNNgQ", FileUniqueID: "AgADnhQAAmZNIVI", Size: 2483911, MimeType: "video/mp4", Filename: "VID_20241124_190112.mp4"},
+		file:    &fileRef{FileID: "BAACAgQAAxkBAAIBaWdD3sZQXJ_KwN5-SZumc0d8u8hKAAKeFAACZk0hUlt3b2NrS8DNNgQ", FileUniqueID: "AgADnhQAAmZNIVI", Size: 2483911, MimeType: "video/mp4", Filename: "VID_20241124_190112.mp4"},
 	},
 	{
 		fixture: "animation", // Telegram adds a document with the same file: the animation wins
-		route:   Routing{ChatID: 412587349, Kind: RouteMessage},
+		route:   routing{ChatID: 412587349, Kind: RouteMessage},
 		inbound: `{` + amara + `,"message":{"type":"video","from":"412587349","id":"tg:412587349:106","timestamp":"1732475344","video":{"id":"AgADbRUAAmZNIVI","mime_type":"video/mp4","filename":"giphy.mp4"}}}`,
-		file:    &FileRef{FileID: "CgACAgQAAxkBAAIBamdD3vC5fTatJuWyZt5FtcmMge0RAAJtFQACZk0hUl42L-GitUd0NgQ", FileUniqueID: "AgADbRUAAmZNIVI", Size: 402118, MimeType: "video/mp4", Filename: "giphy.mp4"},
+		file:    &fileRef{FileID: "CgACAgQAAxkBAAIBamdD3vC5fTatJuWyZt5FtcmMge0RAAJtFQACZk0hUl42L-GitUd0NgQ", FileUniqueID: "AgADbRUAAmZNIVI", Size: 402118, MimeType: "video/mp4", Filename: "giphy.mp4"},
 	},
 	{
 		fixture: "video_note",
-		route:   Routing{ChatID: 412587349, Kind: RouteMessage},
+		route:   routing{ChatID: 412587349, Kind: RouteMessage},
 		inbound: `{` + amara + `,"message":{"type":"video","from":"412587349","id":"tg:412587349:107","timestamp":"1732475402","video":{"id":"AgADjhYAAmZNIVI","mime_type":"video/mp4"}}}`,
-		file:    &FileRef{FileID: "DQACAgQAAxkBAAIBa2dD3yqt4UtAqunUuyXd5GW5hzMrAAKOFgACZk0hUu4eFbx90CUoNgQ", FileUniqueID: "AgADjhYAAmZNIVI", Size: 812345, MimeType: "video/mp4"},
+		file:    &fileRef{FileID: "DQACAgQAAxkBAAIBa2dD3yqt4UtAqunUuyXd5GW5hzMrAAKOFgACZk0hUu4eFbx90CUoNgQ", FileUniqueID: "AgADjhYAAmZNIVI", Size: 812345, MimeType: "video/mp4"},
 	},
 	{
 		fixture: "audio",
-		route:   Routing{ChatID: 412587349, Kind: RouteMessage},
+		route:   routing{ChatID: 412587349, Kind: RouteMessage},
 		inbound: `{` + amara + `,"message":{"type":"audio","from":"412587349","id":"tg:412587349:108","timestamp":"1732475460","audio":{"id":"AgADrBcAAmZNIVI","mime_type":"audio/mpeg","caption":"listen to this"}}}`,
-		file:    &FileRef{FileID: "CQACAgQAAxkBAAIBbGdD32Sx0v6H3XoQWq8cF0lkS8GiAAKsFwACZk0hUhZ8a3sn6E8YNgQ", FileUniqueID: "AgADrBcAAmZNIVI", Size: 5140232, MimeType: "audio/mpeg", Filename: "Morning Song.mp3"},
+		file:    &fileRef{FileID: "CQACAgQAAxkBAAIBbGdD32Sx0v6H3XoQWq8cF0lkS8GiAAKsFwACZk0hUhZ8a3sn6E8YNgQ", FileUniqueID: "AgADrBcAAmZNIVI", Size: 5140232, MimeType: "audio/mpeg", Filename: "Morning Song.mp3"},
 	},
 	{
 		fixture: "voice",
-		route:   Routing{ChatID: 412587349, Kind: RouteMessage},
+		route:   routing{ChatID: 412587349, Kind: RouteMessage},
 		inbound: `{` + amara + `,"message":{"type":"audio","from":"412587349","id":"tg:412587349:109","timestamp":"1732475511","audio":{"id":"AgADvxgAAmZNIVI","mime_type":"audio/ogg"}}}`,
-		file:    &FileRef{FileID: "AwACAgQAAxkBAAIBbWdD35c3YtB9x1Kq4Hc0v_X2lN6YAAK_GAACZk0hUnB1f1mD2wABNgQ", FileUniqueID: "AgADvxgAAmZNIVI", Size: 18763, MimeType: "audio/ogg"},
+		file:    &fileRef{FileID: "AwACAgQAAxkBAAIBbWdD35c3YtB9x1Kq4Hc0v_X2lN6YAAK_GAACZk0hUnB1f1mD2wABNgQ", FileUniqueID: "AgADvxgAAmZNIVI", Size: 18763, MimeType: "audio/ogg"},
 	},
 	{
 		fixture: "document",
-		route:   Routing{ChatID: 412587349, Kind: RouteMessage},
+		route:   routing{ChatID: 412587349, Kind: RouteMessage},
 		inbound: `{` + amara + `,"message":{"type":"document","from":"412587349","id":"tg:412587349:110","timestamp":"1732475577","document":{"id":"AgAD0RkAAmZNIVI","mime_type":"application/pdf","filename":"Invoice-2024-118.pdf","caption":"here is the invoice"}}}`,
-		file:    &FileRef{FileID: "BQACAgQAAxkBAAIBbmdD39l0qDdnye6ydL1p979JQY29AALRGQACZk0hUqj9x7u6_QX-NgQ", FileUniqueID: "AgAD0RkAAmZNIVI", Size: 184220, MimeType: "application/pdf", Filename: "Invoice-2024-118.pdf"},
+		file:    &fileRef{FileID: "BQACAgQAAxkBAAIBbmdD39l0qDdnye6ydL1p979JQY29AALRGQACZk0hUqj9x7u6_QX-NgQ", FileUniqueID: "AgAD0RkAAmZNIVI", Size: 184220, MimeType: "application/pdf", Filename: "Invoice-2024-118.pdf"},
 	},
 	{
 		fixture: "document_unnamed",
-		route:   Routing{ChatID: 412587349, Kind: RouteMessage},
+		route:   routing{ChatID: 412587349, Kind: RouteMessage},
 		inbound: `{` + amara + `,"message":{"type":"document","from":"412587349","id":"tg:412587349:111","timestamp":"1732475590","document":{"id":"AgAD0hkAAmZNIVI","mime_type":"application/vnd.openxmlformats-officedocument.spreadsheetml.sheet","filename":"document.xlsx"}}}`,
-		file:    &FileRef{FileID: "BQACAgQAAxkBAAIBb2dD3-aZ1P2kQxGm3r0eW8v9y0oDAALSGQACZk0hUjN3cCpDq1NONgQ", FileUniqueID: "AgAD0hkAAmZNIVI", Size: 10452, MimeType: "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", Filename: "document.xlsx"},
+		file:    &fileRef{FileID: "BQACAgQAAxkBAAIBb2dD3-aZ1P2kQxGm3r0eW8v9y0oDAALSGQACZk0hUjN3cCpDq1NONgQ", FileUniqueID: "AgAD0hkAAmZNIVI", Size: 10452, MimeType: "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", Filename: "document.xlsx"},
 	},
 	{
 		fixture: "sticker_static",
-		route:   Routing{ChatID: 412587349, Kind: RouteMessage},
+		route:   routing{ChatID: 412587349, Kind: RouteMessage},
 		inbound: `{` + amara + `,"message":{"type":"sticker","from":"412587349","id":"tg:412587349:112","timestamp":"1732475640","sticker":{"id":"AgADbQADwZxgDA","mime_type":"image/webp"}}}`,
-		file:    &FileRef{FileID: "CAACAgIAAxkBAAIBcGdD4CGHNYe5uGNMfbFUOpRfa_EJAAJtAAPBnGAMLeFKjWdF824ANgQ", FileUniqueID: "AgADbQADwZxgDA", Size: 27214, MimeType: "image/webp"},
+		file:    &fileRef{FileID: "CAACAgIAAxkBAAIBcGdD4CGHNYe5uGNMfbFUOpRfa_EJAAJtAAPBnGAMLeFKjWdF824ANgQ", FileUniqueID: "AgADbQADwZxgDA", Size: 27214, MimeType: "image/webp"},
 	},
 	{
 		fixture: "sticker_animated",
-		route:   Routing{ChatID: 412587349, Kind: RouteMessage},
+		route:   routing{ChatID: 412587349, Kind: RouteMessage},
 		inbound: `{` + amara + `,"message":{"type":"sticker","from":"412587349","id":"tg:412587349:113","timestamp":"1732475652","sticker":{"id":"AgADBQADwDZPEw","mime_type":"application/x-tgsticker"}}}`,
-		file:    &FileRef{FileID: "CAACAgIAAxkBAAIBcWdD4C0OF_IAAXdFHt2Md59pdr_QmQACBQADwDZPE_lqX5qCa011NgQ", FileUniqueID: "AgADBQADwDZPEw", Size: 41893, MimeType: "application/x-tgsticker"},
+		file:    &fileRef{FileID: "CAACAgIAAxkBAAIBcWdD4C0OF_IAAXdFHt2Md59pdr_QmQACBQADwDZPE_lqX5qCa011NgQ", FileUniqueID: "AgADBQADwDZPEw", Size: 41893, MimeType: "application/x-tgsticker"},
 	},
 	{
 		fixture: "sticker_video",
-		route:   Routing{ChatID: 412587349, Kind: RouteMessage},
+		route:   routing{ChatID: 412587349, Kind: RouteMessage},
 		inbound: `{` + amara + `,"message":{"type":"sticker","from":"412587349","id":"tg:412587349:114","timestamp":"1732475666","sticker":{"id":"AgADWwMAAuHmEUY","mime_type":"video/webm"}}}`,
-		file:    &FileRef{FileID: "CAACAgEAAxkBAAIBcmdD4DzcdJBNRvM9Mlp1-EBpEuqwAAJbAwAC4eYRRnE59B3OseYxNgQ", FileUniqueID: "AgADWwMAAuHmEUY", Size: 98304, MimeType: "video/webm"},
+		file:    &fileRef{FileID: "CAACAgEAAxkBAAIBcmdD4DzcdJBNRvM9Mlp1-EBpEuqwAAJbAwAC4eYRRnE59B3OseYxNgQ", FileUniqueID: "AgADWwMAAuHmEUY", Size: 98304, MimeType: "video/webm"},
 	},
 	{
 		fixture: "location",
-		route:   Routing{ChatID: 412587349, Kind: RouteMessage},
+		route:   routing{ChatID: 412587349, Kind: RouteMessage},
 		inbound: `{` + amara + `,"message":{"type":"text","from":"412587349","id":"tg:412587349:115","timestamp":"1732475701","text":{"body":"📍 Location: 51.500729, -0.124625\nhttps://maps.google.com/?q=51.500729,-0.124625"}}}`,
 	},
 	{
 		fixture: "location_live",
-		route:   Routing{ChatID: 412587349, Kind: RouteMessage},
+		route:   routing{ChatID: 412587349, Kind: RouteMessage},
 		inbound: `{` + amara + `,"message":{"type":"text","from":"412587349","id":"tg:412587349:116","timestamp":"1732475733","text":{"body":"📍 Location: -33.856784, 151.215297\nhttps://maps.google.com/?q=-33.856784,151.215297"}}}`,
 	},
 	{
 		fixture: "venue", // Telegram adds the venue's location beside it: the venue wins
-		route:   Routing{ChatID: 412587349, Kind: RouteMessage},
+		route:   routing{ChatID: 412587349, Kind: RouteMessage},
 		inbound: `{` + amara + `,"message":{"type":"text","from":"412587349","id":"tg:412587349:117","timestamp":"1732475790","text":{"body":"📍 Venue: Big Ben\nWestminster, London SW1A 0AA, United Kingdom\nhttps://maps.google.com/?q=51.500729,-0.124625"}}}`,
 	},
 	{
 		fixture: "contact",
-		route:   Routing{ChatID: 412587349, Kind: RouteMessage},
+		route:   routing{ChatID: 412587349, Kind: RouteMessage},
 		inbound: `{` + amara + `,"message":{"type":"text","from":"412587349","id":"tg:412587349:118","timestamp":"1732475830","text":{"body":"👤 Contact: Jane Doe\n📞 +447700900123"}}}`,
 	},
 	{
 		fixture: "reply_to_bot",
-		route:   Routing{ChatID: 412587349, Kind: RouteMessage},
+		route:   routing{ChatID: 412587349, Kind: RouteMessage},
 		inbound: `{` + amara + `,"message":{"type":"text","from":"412587349","id":"tg:412587349:119","timestamp":"1732475901","text":{"body":"14/03/1991"}}}`,
 		replyTo: 98,
 	},
 	{
 		fixture: "video_too_big",
-		route:   Routing{ChatID: 412587349, Kind: RouteMessage},
+		route:   routing{ChatID: 412587349, Kind: RouteMessage},
 		inbound: `{` + amara + `,"message":{"type":"video","from":"412587349","id":"tg:412587349:120","timestamp":"1732475960","video":{"id":"AgADnxoAAmZNIVI","mime_type":"video/mp4","filename":"clip.mp4","caption":"Our trip"}}}`,
-		file:    &FileRef{FileID: "BAACAgQAAxkBAAIBeGdD4Ti7w97t7PadrRaz-odCtJpnAAKfGgACZk0hUtV4NztngX6eNgQ", FileUniqueID: "AgADnxoAAmZNIVI", Size: 35861094, MimeType: "video/mp4", Filename: "clip.mp4"},
+		file:    &fileRef{FileID: "BAACAgQAAxkBAAIBeGdD4Ti7w97t7PadrRaz-odCtJpnAAKfGgACZk0hUtV4NztngX6eNgQ", FileUniqueID: "AgADnxoAAmZNIVI", Size: 35861094, MimeType: "video/mp4", Filename: "clip.mp4"},
 		tooBig:  "[video too large to forward: clip.mp4, 34.2 MB]\nOur trip",
 	},
-	{fixture: "poll", route: Routing{ChatID: 412587349, Skip: "unsupported_message:poll"}, unsupported: "poll"},
-	{fixture: "dice", route: Routing{ChatID: 412587349, Skip: "unsupported_message:dice"}, unsupported: "dice"},
-	{fixture: "empty_message", route: Routing{ChatID: 412587349, Skip: "empty_message"}, unsupported: "unknown"},
-	{fixture: "photo_empty", route: Routing{ChatID: 412587349, Skip: "empty_message"}, unsupported: "unknown"},
-	{fixture: "private_negative_chat", route: Routing{ChatID: -412587349, Skip: "malformed_message"}},
-	{fixture: "callback_query_game", route: Routing{ChatID: 412587349, Skip: "callback_without_data"}},
-	{fixture: "pinned_message", route: Routing{ChatID: 412587349, Skip: "service_message"}},
-	{fixture: "group_message", route: Routing{ChatID: -4518827361, Skip: "group_chat"}},
-	{fixture: "supergroup_message", route: Routing{ChatID: -1002214837465, Skip: "group_chat"}},
-	{fixture: "channel_post", route: Routing{ChatID: -1001987654321, Skip: "channel_post"}},
-	{fixture: "edited_message", route: Routing{ChatID: 412587349, Skip: "edited_message"}},
-	{fixture: "edited_channel_post", route: Routing{ChatID: -1001987654321, Skip: "edited_channel_post"}},
-	{fixture: "callback_query", route: Routing{ChatID: 412587349, Kind: RouteCallbackQuery}},
-	{fixture: "callback_query_old_message", route: Routing{ChatID: 412587349, Kind: RouteCallbackQuery}},
-	{fixture: "callback_query_group", route: Routing{ChatID: -4518827361, Skip: "group_chat"}},
-	{fixture: "my_chat_member", route: Routing{ChatID: 412587349, Skip: "unsupported_update:my_chat_member"}},
+	{fixture: "poll", route: routing{ChatID: 412587349, Skip: "unsupported_message:poll"}, unsupported: "poll"},
+	{fixture: "dice", route: routing{ChatID: 412587349, Skip: "unsupported_message:dice"}, unsupported: "dice"},
+	{fixture: "empty_message", route: routing{ChatID: 412587349, Skip: "empty_message"}, unsupported: "unknown"},
+	{fixture: "photo_empty", route: routing{ChatID: 412587349, Skip: "empty_message"}, unsupported: "unknown"},
+	{fixture: "private_negative_chat", route: routing{ChatID: -412587349, Skip: "malformed_message"}},
+	{fixture: "callback_query_game", route: routing{ChatID: 412587349, Skip: "callback_without_data"}},
+	{fixture: "pinned_message", route: routing{ChatID: 412587349, Skip: "service_message"}},
+	{fixture: "group_message", route: routing{ChatID: -4518827361, Skip: "group_chat"}},
+	{fixture: "supergroup_message", route: routing{ChatID: -1002214837465, Skip: "group_chat"}},
+	{fixture: "channel_post", route: routing{ChatID: -1001987654321, Skip: "channel_post"}},
+	{fixture: "edited_message", route: routing{ChatID: 412587349, Skip: "edited_message"}},
+	{fixture: "edited_channel_post", route: routing{ChatID: -1001987654321, Skip: "edited_channel_post"}},
+	{fixture: "callback_query", route: routing{ChatID: 412587349, Kind: RouteCallbackQuery}},
+	{fixture: "callback_query_old_message", route: routing{ChatID: 412587349, Kind: RouteCallbackQuery}},
+	{fixture: "callback_query_group", route: routing{ChatID: -4518827361, Skip: "group_chat"}},
+	{fixture: "my_chat_member", route: routing{ChatID: 412587349, Skip: "unsupported_update:my_chat_member"}},
 }
 
 func TestInboundFixtures(t *testing.T) {
@@ -171,7 +171,7 @@ func TestInboundFixtures(t *testing.T) {
 		delete(unused, tc.fixture)
 		t.Run(tc.fixture, func(t *testing.T) {
 			upd := loadUpdate(t, tc.fixture)
-			r := Route(upd)
+			r := route(upd)
 			if r != tc.route {
 				t.Fatalf("Route = %+v, want %+v", r, tc.route)
 			}
@@ -182,16 +182,16 @@ func TestInboundFixtures(t *testing.T) {
 				return
 			}
 
-			c, err := ConvertMessage(upd.Message)
+			c, err := convertMessage(upd.Message)
 			if tc.unsupported != "" {
-				var ue *UnsupportedError
-				if !errors.Is(err, ErrUnsupported) || !errors.As(err, &ue) || ue.Kind != tc.unsupported {
-					t.Fatalf("ConvertMessage error = %v, want unsupported %q", err, tc.unsupported)
+				var ue *unsupportedError
+				if !errors.Is(err, errUnsupported) || !errors.As(err, &ue) || ue.Kind != tc.unsupported {
+					t.Fatalf("convertMessage error = %v, want unsupported %q", err, tc.unsupported)
 				}
 				return
 			}
 			if err != nil {
-				t.Fatalf("ConvertMessage: %v", err)
+				t.Fatalf("convertMessage: %v", err)
 			}
 			if got, want := normJSON(t, mustJSON(t, c.Inbound)), normJSON(t, []byte(tc.inbound)); got != want {
 				t.Errorf("inbound\n got %s\nwant %s", got, want)
@@ -206,8 +206,8 @@ func TestInboundFixtures(t *testing.T) {
 				t.Errorf("ReplyTo = %d, want %d", c.ReplyTo, tc.replyTo)
 			}
 			if tc.tooBig != "" {
-				if got := TooBigText(c); got != tc.tooBig {
-					t.Errorf("TooBigText = %q, want %q", got, tc.tooBig)
+				if got := tooBigText(c); got != tc.tooBig {
+					t.Errorf("tooBigText = %q, want %q", got, tc.tooBig)
 				}
 			}
 		})
@@ -222,22 +222,22 @@ func TestRouteEdges(t *testing.T) {
 	tests := []struct {
 		name string
 		upd  *models.Update
-		want Routing
+		want routing
 	}{
-		{"nil update", nil, Routing{Skip: "unsupported_update:empty"}},
-		{"kind newer than the models package", &models.Update{ID: 1}, Routing{Skip: "unsupported_update:unknown"}},
-		{"business message", &models.Update{BusinessMessage: &models.Message{Chat: private}}, Routing{Skip: "unsupported_update:business_message"}},
-		{"inline query", &models.Update{InlineQuery: &models.InlineQuery{ID: "1"}}, Routing{Skip: "unsupported_update:inline_query"}},
-		{"message without chat", &models.Update{Message: &models.Message{ID: 1, Date: 1, Text: "hi"}}, Routing{Skip: "missing_chat"}},
-		{"message in a chat of unknown type", &models.Update{Message: &models.Message{ID: 1, Chat: models.Chat{ID: 5, Type: "space"}}}, Routing{ChatID: 5, Skip: "unsupported_chat_type"}},
-		{"inline-mode callback", &models.Update{CallbackQuery: &models.CallbackQuery{ID: "1", InlineMessageID: "AAA", Data: "k"}}, Routing{Skip: "inline_callback_query"}},
+		{"nil update", nil, routing{Skip: "unsupported_update:empty"}},
+		{"kind newer than the models package", &models.Update{ID: 1}, routing{Skip: "unsupported_update:unknown"}},
+		{"business message", &models.Update{BusinessMessage: &models.Message{Chat: private}}, routing{Skip: "unsupported_update:business_message"}},
+		{"inline query", &models.Update{InlineQuery: &models.InlineQuery{ID: "1"}}, routing{Skip: "unsupported_update:inline_query"}},
+		{"message without chat", &models.Update{Message: &models.Message{ID: 1, Date: 1, Text: "hi"}}, routing{Skip: "missing_chat"}},
+		{"message in a chat of unknown type", &models.Update{Message: &models.Message{ID: 1, Chat: models.Chat{ID: 5, Type: "space"}}}, routing{ChatID: 5, Skip: "unsupported_chat_type"}},
+		{"inline-mode callback", &models.Update{CallbackQuery: &models.CallbackQuery{ID: "1", InlineMessageID: "AAA", Data: "k"}}, routing{Skip: "inline_callback_query"}},
 		{"game callback", &models.Update{CallbackQuery: &models.CallbackQuery{ID: "1", GameShortName: "quiz",
-			Message: models.MaybeInaccessibleMessage{Message: &models.Message{ID: 3, Date: 1, Chat: private}}}}, Routing{ChatID: 412587349, Skip: "callback_without_data"}},
+			Message: models.MaybeInaccessibleMessage{Message: &models.Message{ID: 3, Date: 1, Chat: private}}}}, routing{ChatID: 412587349, Skip: "callback_without_data"}},
 		{"callback from a channel", &models.Update{CallbackQuery: &models.CallbackQuery{ID: "1", Data: "k",
-			Message: models.MaybeInaccessibleMessage{Message: &models.Message{ID: 3, Date: 1, Chat: models.Chat{ID: -100, Type: models.ChatTypeChannel}}}}}, Routing{ChatID: -100, Skip: "channel_chat"}},
+			Message: models.MaybeInaccessibleMessage{Message: &models.Message{ID: 3, Date: 1, Chat: models.Chat{ID: -100, Type: models.ChatTypeChannel}}}}}, routing{ChatID: -100, Skip: "channel_chat"}},
 	}
 	for _, tt := range tests {
-		if got := Route(tt.upd); got != tt.want {
+		if got := route(tt.upd); got != tt.want {
 			t.Errorf("%s: Route = %+v, want %+v", tt.name, got, tt.want)
 		}
 	}
@@ -257,7 +257,7 @@ func TestConvertMessageEdges(t *testing.T) {
 		msg      *models.Message
 		profile  string // profile.name
 		media    string // the media object's JSON, or the text body
-		file     *FileRef
+		file     *fileRef
 		tooBig   string
 		rejected bool
 	}{
@@ -287,7 +287,7 @@ func TestConvertMessageEdges(t *testing.T) {
 				}
 			}),
 			profile: "A", media: `{"id":"u-big2","mime_type":"image/jpeg"}`,
-			file:   &FileRef{FileID: "big2", FileUniqueID: "u-big2", Size: 22 << 20, MimeType: "image/jpeg"},
+			file:   &fileRef{FileID: "big2", FileUniqueID: "u-big2", Size: 22 << 20, MimeType: "image/jpeg"},
 			tooBig: "[image too large to forward: 22.0 MB]",
 		},
 		{
@@ -299,7 +299,7 @@ func TestConvertMessageEdges(t *testing.T) {
 				m.Caption = "scan"
 			}),
 			profile: "A", media: `{"id":"AgAD1","mime_type":"application/octet-stream","filename":"document","caption":"scan"}`,
-			file: &FileRef{FileID: "BQAC1", FileUniqueID: "AgAD1", Size: 10, MimeType: "application/octet-stream", Filename: "document"},
+			file: &fileRef{FileID: "BQAC1", FileUniqueID: "AgAD1", Size: 10, MimeType: "application/octet-stream", Filename: "document"},
 		},
 		{
 			name: "document type with parameters",
@@ -309,7 +309,7 @@ func TestConvertMessageEdges(t *testing.T) {
 				m.Document = &models.Document{FileID: id, FileUniqueID: uid, MimeType: "Text/Plain; charset=utf-8"}
 			}),
 			profile: "A", media: `{"id":"AgAD2","mime_type":"Text/Plain; charset=utf-8","filename":"document.txt"}`,
-			file: &FileRef{FileID: "BQAC2", FileUniqueID: "AgAD2", MimeType: "Text/Plain; charset=utf-8", Filename: "document.txt"},
+			file: &fileRef{FileID: "BQAC2", FileUniqueID: "AgAD2", MimeType: "Text/Plain; charset=utf-8", Filename: "document.txt"},
 		},
 		{
 			name: "audio without type",
@@ -319,7 +319,7 @@ func TestConvertMessageEdges(t *testing.T) {
 				m.Audio = &models.Audio{FileID: id, FileUniqueID: uid, FileSize: 25 << 20}
 			}),
 			profile: "A", media: `{"id":"AgAD3","mime_type":"audio/mpeg"}`,
-			file:   &FileRef{FileID: "BQAC3", FileUniqueID: "AgAD3", Size: 25 << 20, MimeType: "audio/mpeg"},
+			file:   &fileRef{FileID: "BQAC3", FileUniqueID: "AgAD3", Size: 25 << 20, MimeType: "audio/mpeg"},
 			tooBig: "[audio too large to forward: 25.0 MB]",
 		},
 		{
@@ -330,7 +330,7 @@ func TestConvertMessageEdges(t *testing.T) {
 				m.Voice = &models.Voice{FileID: id, FileUniqueID: uid, Duration: 2}
 			}),
 			profile: "A", media: `{"id":"AgAD4","mime_type":"audio/ogg"}`,
-			file: &FileRef{FileID: "BQAC4", FileUniqueID: "AgAD4", MimeType: "audio/ogg"},
+			file: &fileRef{FileID: "BQAC4", FileUniqueID: "AgAD4", MimeType: "audio/ogg"},
 		},
 		{
 			name: "video without type or name",
@@ -341,7 +341,7 @@ func TestConvertMessageEdges(t *testing.T) {
 				m.ReplyToMessage = &models.Message{ID: 6}
 			}),
 			profile: "A", media: `{"id":"AgAD5","mime_type":"video/mp4"}`,
-			file: &FileRef{FileID: "BQAC5", FileUniqueID: "AgAD5", Size: 3, MimeType: "video/mp4"},
+			file: &fileRef{FileID: "BQAC5", FileUniqueID: "AgAD5", Size: 3, MimeType: "video/mp4"},
 		},
 		{
 			name: "venue without address",
@@ -368,7 +368,7 @@ func TestConvertMessageEdges(t *testing.T) {
 		{name: "nothing in it", msg: base(func(m *models.Message) {}), rejected: true},
 	}
 	for _, tt := range tests {
-		c, err := ConvertMessage(tt.msg)
+		c, err := convertMessage(tt.msg)
 		if tt.rejected {
 			if err == nil {
 				t.Errorf("%s: converted to %+v, want an error", tt.name, c.Inbound)
@@ -393,8 +393,8 @@ func TestConvertMessageEdges(t *testing.T) {
 		if (c.File == nil) != (tt.file == nil) || c.File != nil && *c.File != *tt.file {
 			t.Errorf("%s: File = %+v, want %+v", tt.name, c.File, tt.file)
 		}
-		if got := TooBigText(c); tt.tooBig != "" && got != tt.tooBig {
-			t.Errorf("%s: TooBigText %q, want %q", tt.name, got, tt.tooBig)
+		if got := tooBigText(c); tt.tooBig != "" && got != tt.tooBig {
+			t.Errorf("%s: tooBigText %q, want %q", tt.name, got, tt.tooBig)
 		}
 	}
 }
@@ -409,10 +409,10 @@ func TestUnsupportedKinds(t *testing.T) {
 		"unknown":  {},
 	} {
 		m.ID, m.Date, m.Chat = 1, 1, private
-		_, err := ConvertMessage(m)
-		var ue *UnsupportedError
-		if !errors.As(err, &ue) || ue.Kind != kind || !errors.Is(err, ErrUnsupported) {
-			t.Errorf("%s: error %v, want UnsupportedError{%q}", kind, err, kind)
+		_, err := convertMessage(m)
+		var ue *unsupportedError
+		if !errors.As(err, &ue) || ue.Kind != kind || !errors.Is(err, errUnsupported) {
+			t.Errorf("%s: error %v, want unsupportedError{%q}", kind, err, kind)
 		}
 	}
 }
@@ -428,12 +428,12 @@ func TestMessageID(t *testing.T) {
 }
 
 func TestTooBigTextWithoutFile(t *testing.T) {
-	c, err := ConvertMessage(&models.Message{ID: 1, Date: 1, Chat: models.Chat{ID: 42, Type: models.ChatTypePrivate}, Text: "hi"})
+	c, err := convertMessage(&models.Message{ID: 1, Date: 1, Chat: models.Chat{ID: 42, Type: models.ChatTypePrivate}, Text: "hi"})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got := TooBigText(c); got != "" {
-		t.Errorf("text message: TooBigText %q, want none", got)
+	if got := tooBigText(c); got != "" {
+		t.Errorf("text message: tooBigText %q, want none", got)
 	}
 }
 

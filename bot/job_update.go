@@ -25,7 +25,7 @@ func (s *Service) deliverUpdate(ctx context.Context, ch *Channel, t *delivery.Ta
 	if err := json.Unmarshal(t.Payload, &upd); err != nil {
 		return delivery.Permanent(fmt.Errorf("stored update undecodable: %w", err))
 	}
-	rt := Route(&upd)
+	rt := route(&upd)
 	switch {
 	case rt.Skip != "" && upd.CallbackQuery != nil:
 		// A press that is not bridged (in a group, on a game button) is
@@ -43,7 +43,7 @@ func (s *Service) deliverUpdate(ctx context.Context, ch *Channel, t *delivery.Ta
 }
 
 func (s *Service) deliverMessage(ctx context.Context, ch *Channel, t *delivery.Task, msg *models.Message) error {
-	conv, err := ConvertMessage(msg)
+	conv, err := convertMessage(msg)
 	if err != nil {
 		return delivery.Permanent(fmt.Errorf("convert message: %w", err))
 	}
@@ -90,9 +90,9 @@ func (s *Service) afterInbound(ch *Channel, chat int64, m store.MessageMap) stor
 // this service (GET /media/{token}), never at Telegram: Telegram's download
 // URL contains the bot token. Files Telegram will not serve become a text
 // saying so, so the person is not met with silence.
-func (s *Service) linkMedia(ctx context.Context, ch *Channel, conv *Converted) error {
+func (s *Service) linkMedia(ctx context.Context, ch *Channel, conv *converted) error {
 	f := conv.File
-	if f.Size > MaxDownload {
+	if f.Size > maxDownload {
 		return s.tooBig(conv)
 	}
 	file, err := ch.TG.Open(ctx, f.FileID)
@@ -105,18 +105,18 @@ func (s *Service) linkMedia(ctx context.Context, ch *Channel, conv *Converted) e
 			// An unknown or expired file_id: Turn hears that there was a
 			// file, never a size it did not have.
 			ch.log.Warn("telegram refused the file of a message; forwarded as text", "err", ch.TG.Scrub(err))
-			asText(conv, UnavailableText(*conv))
+			asText(conv, unavailableText(*conv))
 			return nil
 		}
 		return classifyTelegram(err)
 	}
 	defer file.Body.Close()
 	h := sha256.New()
-	n, err := io.Copy(h, io.LimitReader(file.Body, MaxDownload+1))
+	n, err := io.Copy(h, io.LimitReader(file.Body, maxDownload+1))
 	if err != nil {
 		return delivery.Retry(ch.TG.Scrub(fmt.Errorf("download file: %w", err)))
 	}
-	if n > MaxDownload {
+	if n > maxDownload {
 		return s.tooBig(conv)
 	}
 	m := mediaOf(&conv.Inbound.Message)
@@ -134,13 +134,13 @@ func (s *Service) linkMedia(ctx context.Context, ch *Channel, conv *Converted) e
 	return nil
 }
 
-func (s *Service) tooBig(conv *Converted) error {
-	asText(conv, TooBigText(*conv))
+func (s *Service) tooBig(conv *converted) error {
+	asText(conv, tooBigText(*conv))
 	return nil
 }
 
 // asText replaces a media message by text.
-func asText(conv *Converted, text string) {
+func asText(conv *converted, text string) {
 	msg := &conv.Inbound.Message
 	msg.Image, msg.Video, msg.Audio, msg.Document, msg.Sticker = nil, nil, nil, nil, nil
 	msg.Type = turn.TypeText

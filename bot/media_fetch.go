@@ -28,8 +28,8 @@ type FetchLimits struct {
 	Total  time.Duration // the whole download, store writes included
 }
 
-// DefaultFetchLimits are the limits of media downloads.
-var DefaultFetchLimits = FetchLimits{
+// defaultFetchLimits are the limits of media downloads.
+var defaultFetchLimits = FetchLimits{
 	Dial: 10 * time.Second, TLS: 10 * time.Second, Header: 30 * time.Second,
 	Idle: 30 * time.Second, Total: 110 * time.Second,
 }
@@ -62,7 +62,7 @@ func newMediaFetcher(lim FetchLimits) *mediaFetcher {
 // fetcher is the process's media fetcher; tests swap it for shorter limits.
 var fetcher atomic.Pointer[mediaFetcher]
 
-func init() { fetcher.Store(newMediaFetcher(DefaultFetchLimits)) }
+func init() { fetcher.Store(newMediaFetcher(defaultFetchLimits)) }
 
 // Why a download was cut (context causes).
 var (

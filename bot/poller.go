@@ -32,7 +32,7 @@ func (s *Service) Poll(ctx context.Context, ch *Channel) error {
 			pause()
 			continue
 		}
-		raws, err := ch.TG.GetUpdates(ctx, offset, 25*time.Second, AllowedUpdates)
+		raws, err := ch.TG.getUpdates(ctx, offset, 25*time.Second, AllowedUpdates)
 		if err != nil {
 			if ctx.Err() != nil {
 				break

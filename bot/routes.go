@@ -19,7 +19,7 @@ func (s *Service) Routes(r *mux.Router) {
 		return k
 	}
 	r.HandleFunc("/channels/{channel}/turn", func(w http.ResponseWriter, r *http.Request) {
-		s.TurnWebhook(w, r, key(r))
+		s.turnWebhook(w, r, key(r))
 	}).Methods(http.MethodPost)
 	r.HandleFunc("/channels/{channel}/telegram", func(w http.ResponseWriter, r *http.Request) {
 		s.TelegramWebhook(w, r, key(r))

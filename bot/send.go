@@ -17,9 +17,9 @@ import (
 	"github.com/turn-telegram/turn-telegram/store"
 )
 
-// FreeBroadcastRate is the rate Telegram allows a bot without paid
+// freeBroadcastRate is the rate Telegram allows a bot without paid
 // broadcasts, in messages per second.
-const FreeBroadcastRate = 30
+const freeBroadcastRate = 30
 
 // MaxUpload is the largest file a bot may upload (photos: 10 MB).
 const MaxUpload = 50 << 20
@@ -57,7 +57,7 @@ func (s *Service) sendPart(ctx context.Context, ch *Channel, chat int64, p rende
 	api := ch.TG.API
 	// Above Telegram's free 30 messages/s a bot must opt in to paid
 	// broadcasts on every send, or Telegram holds it to the free limit.
-	paid := ch.limits.cfg.PerSecond > FreeBroadcastRate
+	paid := ch.limits.cfg.PerSecond > freeBroadcastRate
 	if p.Media == nil {
 		msg, err = api.SendMessage(ctx, &tgbot.SendMessageParams{AllowPaidBroadcast: paid,
 			ChatID: chat, Text: p.Text, Entities: p.Entities, ReplyMarkup: kb,

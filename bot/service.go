@@ -110,9 +110,6 @@ func NewService(st store.Store, opt Options, notify func(kinds ...store.Kind)) *
 	return &Service{st: st, opt: opt, notify: notify, channels: map[string]*Channel{}, paused: map[string]bool{}}
 }
 
-// SetNotify sets the function called after every enqueue.
-func (s *Service) SetNotify(f func(kinds ...store.Kind)) { s.notify = f }
-
 // AddChannel starts serving a channel (replacing one with the same key).
 func (s *Service) AddChannel(cfg ChannelConfig) (*Channel, error) {
 	if cfg.Key == "" || cfg.TelegramToken == "" {
@@ -175,8 +172,8 @@ func (s *Service) PauseChannel(key string) {
 	s.mu.Unlock()
 }
 
-// Paused reports whether a channel is disabled (see PauseChannel).
-func (s *Service) Paused(key string) bool {
+// isPaused reports whether a channel is disabled (see PauseChannel).
+func (s *Service) isPaused(key string) bool {
 	s.mu.RLock()
 	defer s.mu.RUnlock()
 	return s.paused[key]

@@ -16,8 +16,8 @@ import (
 	"github.com/go-telegram/bot/models"
 )
 
-// MaxDownload is the largest file the Bot API serves through getFile.
-const MaxDownload = 20 << 20
+// maxDownload is the largest file the Bot API serves through getFile.
+const maxDownload = 20 << 20
 
 // Telegram is one bot's Bot API client. Sends go through go-telegram/bot;
 // getUpdates and file downloads are plain HTTP because the library exports
@@ -64,9 +64,9 @@ func NewTelegram(apiURL, token string, hc *http.Client) (*Telegram, error) {
 // Scrub removes the token from an error produced by a call of this client.
 func (t *Telegram) Scrub(err error) error { return scrubErr(err, t.token) }
 
-// GetUpdates long-polls for updates from offset and returns them raw, so the
+// getUpdates long-polls for updates from offset and returns them raw, so the
 // exact bytes Telegram sent are what is stored.
-func (t *Telegram) GetUpdates(ctx context.Context, offset int64, timeout time.Duration, allowed []string) ([]json.RawMessage, error) {
+func (t *Telegram) getUpdates(ctx context.Context, offset int64, timeout time.Duration, allowed []string) ([]json.RawMessage, error) {
 	body, _ := json.Marshal(map[string]any{
 		"offset": offset, "timeout": int(timeout / time.Second), "allowed_updates": allowed, "limit": 100,
 	})

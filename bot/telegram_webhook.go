@@ -21,7 +21,7 @@ const SecretHeader = "X-Telegram-Bot-Api-Secret-Token"
 func (s *Service) TelegramWebhook(w http.ResponseWriter, r *http.Request, key string) {
 	ch, ok := s.Channel(key)
 	if !ok {
-		if s.Paused(key) {
+		if s.isPaused(key) {
 			// Telegram keeps the update and retries until it is enabled.
 			writeProblem(w, http.StatusServiceUnavailable, "channel disabled")
 			return
@@ -79,7 +79,7 @@ func updateJob(channel string, raw []byte) (store.NewJob, string, error) {
 	if json.Unmarshal(raw, &probe) != nil || probe.UpdateID == nil {
 		return store.NewJob{}, "", errors.New("body is not a Telegram update: no update_id")
 	}
-	rt := Route(&upd)
+	rt := route(&upd)
 	job := store.NewJob{
 		Channel:  channel,
 		Kind:     store.KindUpdate,

@@ -18,7 +18,7 @@ import (
 	"github.com/turn-telegram/turn-telegram/turn"
 )
 
-// TurnWebhook serves POST /channels/{channel}/turn: it checks Turn's
+// turnWebhook serves POST /channels/{channel}/turn: it checks Turn's
 // signature before parsing, renders the message for Telegram, stores it with
 // its callbacks and media fetches in one transaction, and only then answers
 // 200 with the connector message id. Sending happens later, from the store.
@@ -28,10 +28,10 @@ import (
 // channel within store.RequestWindow are the same message (answered with
 // its id, nothing stored or sent again); any other body is a new message,
 // even with the same text.
-func (s *Service) TurnWebhook(w http.ResponseWriter, r *http.Request, key string) {
+func (s *Service) turnWebhook(w http.ResponseWriter, r *http.Request, key string) {
 	ch, ok := s.Channel(key)
 	if !ok {
-		if s.Paused(key) {
+		if s.isPaused(key) {
 			// Disabled, not removed: Turn keeps the message and retries.
 			w.Header().Set("Retry-After", "60")
 			turn.WriteError(w, http.StatusServiceUnavailable, map[string]any{"channel": []string{"is disabled; retry later"}})

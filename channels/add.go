@@ -110,7 +110,7 @@ func (r *Registry) Add(ctx context.Context, q AddRequest) (View, error) {
 			from = "@" + me.Username
 		}
 		created, err := turn.CreateChannel(ctx, r.cfg.HTTPClient, r.cfg.TurnAPIURL, q.TurnToken, turn.CreateChannelRequest{
-			FromAddr: from, Name: name, Endpoint: r.TurnEndpoint(key),
+			FromAddr: from, Name: name, Endpoint: r.turnEndpoint(key),
 		})
 		if err != nil {
 			return View{}, turnError(err)

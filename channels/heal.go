@@ -84,8 +84,8 @@ func (h *Healer) Watch(ch *bot.Channel) {
 	h.kick()
 }
 
-// Forget stops watching a channel.
-func (h *Healer) Forget(key string) {
+// forget stops watching a channel.
+func (h *Healer) forget(key string) {
 	h.mu.Lock()
 	delete(h.watched, key)
 	h.mu.Unlock()

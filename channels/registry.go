@@ -44,8 +44,8 @@ func New(cfg Config) *Registry {
 	return &Registry{cfg: cfg, log: cfg.Logger}
 }
 
-// TurnEndpoint is the URL Turn posts a channel's outbound messages to.
-func (r *Registry) TurnEndpoint(key string) string {
+// turnEndpoint is the URL Turn posts a channel's outbound messages to.
+func (r *Registry) turnEndpoint(key string) string {
 	return r.cfg.PublicURL + "/channels/" + key + "/turn"
 }
 

@@ -191,7 +191,7 @@ func (s *Syncer) apply(rec store.ChannelRecord) {
 func (s *Syncer) drop(key string) {
 	s.cfg.Service.RemoveChannel(key)
 	if s.cfg.Healer != nil {
-		s.cfg.Healer.Forget(key)
+		s.cfg.Healer.forget(key)
 	}
 	s.mu.Lock()
 	delete(s.served, key)

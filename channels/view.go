@@ -70,7 +70,7 @@ func (r *Registry) view(c *Channel, problem error) View {
 		Bot:      BotView{ID: c.Info.BotID, Username: c.Info.BotUsername, Name: c.Info.BotName},
 		Turn: TurnView{
 			NumberID: c.Info.TurnNumberID, WebhookID: c.Info.TurnWebhookID, Origin: c.Info.Origin,
-			Endpoint: r.TurnEndpoint(c.Key),
+			Endpoint: r.turnEndpoint(c.Key),
 		},
 		Telegram: TelegramURL{Webhook: r.WebhookURL(c.Key)},
 		Options:  c.Info.Options,

@@ -9,7 +9,7 @@ import (
 	"github.com/go-telegram/bot/models"
 )
 
-// FormatWhatsApp converts Turn's WhatsApp-style markup into plain text and
+// formatWhatsApp converts Turn's WhatsApp-style markup into plain text and
 // Telegram entities (offsets and lengths in UTF-16 code units). It never
 // relies on a parse mode, so no input can make Telegram refuse the message
 // with "can't parse entities"; markers that do not pair stay as literal text.
@@ -19,7 +19,7 @@ import (
 // merge), "- " and "* " bullets shown as "• ", numbered lists kept. Inline
 // markers pair only when they hug non-space text at word boundaries, within
 // one line; nothing inside code is formatted.
-func FormatWhatsApp(s string) (text string, entities []models.MessageEntity) {
+func formatWhatsApp(s string) (text string, entities []models.MessageEntity) {
 	s = strings.ToValidUTF8(s, "\uFFFD")
 	s = strings.ReplaceAll(s, "\r\n", "\n")
 	f := waFormatter{r: []rune(s)}

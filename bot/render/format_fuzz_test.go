@@ -79,7 +79,7 @@ func checkTelegramEntities(text string, ents []models.MessageEntity) error {
 	return nil
 }
 
-// waMarkupless removes what FormatWhatsApp may remove or replace (markers,
+// waMarkupless removes what formatWhatsApp may remove or replace (markers,
 // quote prefixes, bullets) and all whitespace, so input and output compare.
 func waMarkupless(s string) string {
 	return strings.Map(func(r rune) rune {
@@ -104,15 +104,15 @@ func FuzzFormatWhatsApp(f *testing.F) {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, s string) {
-		text, ents := FormatWhatsApp(s)
+		text, ents := formatWhatsApp(s)
 		if err := checkTelegramEntities(text, ents); err != nil {
-			t.Fatalf("FormatWhatsApp(%q) = %q: %v", s, text, err)
+			t.Fatalf("formatWhatsApp(%q) = %q: %v", s, text, err)
 		}
 		if got, want := waMarkupless(text), waMarkupless(strings.ToValidUTF8(s, "\uFFFD")); got != want {
-			t.Fatalf("FormatWhatsApp(%q) = %q: lost or added text: %q, want %q", s, text, got, want)
+			t.Fatalf("formatWhatsApp(%q) = %q: lost or added text: %q, want %q", s, text, got, want)
 		}
-		if text2, ents2 := FormatWhatsApp(s); text2 != text || fmt.Sprint(ents2) != fmt.Sprint(ents) {
-			t.Fatalf("FormatWhatsApp(%q) is not deterministic", s)
+		if text2, ents2 := formatWhatsApp(s); text2 != text || fmt.Sprint(ents2) != fmt.Sprint(ents) {
+			t.Fatalf("formatWhatsApp(%q) is not deterministic", s)
 		}
 	})
 }
@@ -128,8 +128,8 @@ func FuzzSplitText(f *testing.F) {
 		if l >= 4096 {
 			limit = int(l)
 		}
-		text, ents := FormatWhatsApp(s)
-		chunks := SplitText(text, ents, limit)
+		text, ents := formatWhatsApp(s)
+		chunks := splitText(text, ents, limit)
 		cover := newEntityCoverage(text, ents)
 		rest := text // what is left of the text after the chunks so far
 		restOff := 0 // UTF-16 offset of rest in text

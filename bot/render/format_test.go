@@ -98,9 +98,9 @@ func TestFormatWhatsApp(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			text, ents := FormatWhatsApp(tt.in)
+			text, ents := formatWhatsApp(tt.in)
 			if text != tt.text || !reflect.DeepEqual(ents, tt.ents) {
-				t.Errorf("FormatWhatsApp(%q)\n got %q %+v\nwant %q %+v", tt.in, text, ents, tt.text, tt.ents)
+				t.Errorf("formatWhatsApp(%q)\n got %q %+v\nwant %q %+v", tt.in, text, ents, tt.text, tt.ents)
 			}
 			if err := checkTelegramEntities(text, ents); err != nil {
 				t.Error(err)

@@ -59,8 +59,8 @@ func keyboardPages(rows [][]Button) [][][]Button {
 // much, and Turn's titles are normally far shorter.
 const maxButtonLabel = 64
 
-// URLButton is a button opening link instead of sending a callback.
-func URLButton(text, link string) Button {
+// urlButton is a button opening link instead of sending a callback.
+func urlButton(text, link string) Button {
 	return Button{Text: ButtonLabel(text), Data: urlButtonPrefix + link}
 }
 
@@ -183,5 +183,5 @@ func buttonURL(link string) bool {
 // link adds a url button.
 func (k *keyboardBuilder) link(title, link string) {
 	k.n++
-	k.rows = append(k.rows, []Button{URLButton(title, link)})
+	k.rows = append(k.rows, []Button{urlButton(title, link)})
 }

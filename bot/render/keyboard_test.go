@@ -20,7 +20,7 @@ func TestInlineKeyboardJSON(t *testing.T) {
 		},
 		{
 			"url button",
-			[][]Button{{URLButton("Open", "https://example.org/a?b=c")}, {{Text: "Ok", Data: "k"}}},
+			[][]Button{{urlButton("Open", "https://example.org/a?b=c")}, {{Text: "Ok", Data: "k"}}},
 			`{"inline_keyboard":[[{"text":"Open","url":"https://example.org/a?b=c"}],[{"text":"Ok","callback_data":"k"}]]}`,
 		},
 		{"empty rows are dropped", [][]Button{{}, {{Text: "A", Data: "a"}}}, `{"inline_keyboard":[[{"text":"A","callback_data":"a"}]]}`},

@@ -162,7 +162,7 @@ func (r *renderer) fromTurn(m *turn.Message) string {
 	switch kind {
 	case "text":
 		if m.Text != nil {
-			text, ents := FormatWhatsApp(m.Text.Body)
+			text, ents := formatWhatsApp(m.Text.Body)
 			r.addText(text, ents, nil)
 		}
 		if len(r.res.Plan.Parts) == 0 {
@@ -205,7 +205,7 @@ func (r *renderer) fromTurn(m *turn.Message) string {
 
 // media renders an image, video, audio, document or sticker message.
 func (r *renderer) media(kind string, m *turn.OutMedia) string {
-	text, ents := FormatWhatsApp(m.Caption)
+	text, ents := formatWhatsApp(m.Caption)
 	if m.Link == "" {
 		r.addText(text, ents, nil)
 		if len(r.res.Plan.Parts) == 0 {
@@ -448,10 +448,10 @@ func jsonTexts(raw json.RawMessage) []string {
 // keyboard on the last one (and on messages of their own for what exceeds
 // one keyboard's limits).
 func (r *renderer) addText(text string, ents []models.MessageEntity, kb [][]Button) {
-	chunks := SplitText(text, ents, TextLimit)
+	chunks := splitText(text, ents, TextLimit)
 	pages := keyboardPages(kb)
 	if len(chunks) == 0 && len(pages) > 0 {
-		chunks = []Chunk{{Text: keyboardOnlyText}}
+		chunks = []chunk{{Text: keyboardOnlyText}}
 	}
 	for i, c := range chunks {
 		p := Part{Method: MethodMessage, Text: c.Text, Entities: c.Entities}
@@ -482,7 +482,7 @@ func (r *renderer) addMedia(method string, m *turn.OutMedia, text string, ents [
 	}
 	r.res.Media = append(r.res.Media, ref)
 	p := Part{Method: method, Media: &ref}
-	chunks := SplitText(text, ents, CaptionLimit)
+	chunks := splitText(text, ents, CaptionLimit)
 	pages := keyboardPages(kb)
 	if method != MethodSticker && len(chunks) <= 1 {
 		if len(chunks) == 1 {
@@ -538,7 +538,7 @@ func (t *richText) add(sep, text string, ents []models.MessageEntity, wrap model
 
 // wa appends WhatsApp-formatted text.
 func (t *richText) wa(sep, s string, wrap models.MessageEntityType) {
-	text, ents := FormatWhatsApp(s)
+	text, ents := formatWhatsApp(s)
 	t.add(sep, text, ents, wrap)
 }
 

@@ -22,7 +22,7 @@ func BenchmarkFormatWhatsApp(b *testing.B) {
 			b.ReportAllocs()
 			b.SetBytes(int64(len(in)))
 			for b.Loop() {
-				FormatWhatsApp(in)
+				formatWhatsApp(in)
 			}
 		})
 	}
@@ -60,11 +60,11 @@ func BenchmarkRender(b *testing.B) {
 
 // BenchmarkSplitText splits a formatted text over Telegram's 4096 limit.
 func BenchmarkSplitText(b *testing.B) {
-	text, entities := FormatWhatsApp(strings.Repeat("Here is *some bold* and _some italic_ text with an emoji 🎉. ", 200))
+	text, entities := formatWhatsApp(strings.Repeat("Here is *some bold* and _some italic_ text with an emoji 🎉. ", 200))
 	b.ReportAllocs()
 	b.SetBytes(int64(len(text)))
 	for b.Loop() {
-		if len(SplitText(text, entities, 4096)) < 2 {
+		if len(splitText(text, entities, 4096)) < 2 {
 			b.Fatal("expected several chunks")
 		}
 	}

@@ -14,13 +14,13 @@ const (
 	CaptionLimit = 1024 // media caption
 )
 
-// Chunk is one message's worth of a longer formatted text.
-type Chunk struct {
+// chunk is one message's worth of a longer formatted text.
+type chunk struct {
 	Text     string
 	Entities []models.MessageEntity
 }
 
-// SplitText cuts a formatted text into chunks of at most limit UTF-16 code
+// splitText cuts a formatted text into chunks of at most limit UTF-16 code
 // units, preferring a paragraph break (blank line), then a line break, then a
 // space, and cutting hard (between code points, never inside a surrogate
 // pair) only inside a run with no whitespace. Chunks are trimmed of leading
@@ -28,14 +28,14 @@ type Chunk struct {
 // Entities are clipped to each chunk and re-based (one crossing a cut becomes
 // two); clipped parts of only whitespace are dropped. A limit below 2 is
 // taken as 2, the size of a surrogate pair.
-func SplitText(text string, entities []models.MessageEntity, limit int) []Chunk {
+func splitText(text string, entities []models.MessageEntity, limit int) []chunk {
 	if limit < 2 {
 		limit = 2
 	}
 	t := newUTF16Text(text)
 	n := len(t.r)
 	cl := newEntityClipper(entities)
-	var chunks []Chunk
+	var chunks []chunk
 	i := 0
 	for {
 		for i < n && unicode.IsSpace(t.r[i]) {
@@ -151,8 +151,8 @@ func (t utf16Text) cut(i, limit int) int {
 }
 
 // slice returns runes [s, e) with the entities clipped to them and re-based.
-func (t utf16Text) slice(s, e int, entities []models.MessageEntity) Chunk {
-	c := Chunk{Text: string(t.r[s:e])}
+func (t utf16Text) slice(s, e int, entities []models.MessageEntity) chunk {
+	c := chunk{Text: string(t.r[s:e])}
 	lo, hi := t.pos[s], t.pos[e]
 	for _, ent := range entities {
 		a, b := max(ent.Offset, lo), min(ent.Offset+ent.Length, hi)
