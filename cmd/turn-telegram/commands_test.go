@@ -48,3 +48,29 @@ func TestVersion(t *testing.T) {
 		}
 	}
 }
+
+// TestInvalidFlagsExit2: a wrong flag value exits 2 naming the flag, before
+// the store is opened (the environment here would make opening fail).
+func TestInvalidFlagsExit2(t *testing.T) {
+	env := testEnv{"DATABASE_URL": "::not a url"}
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"queue", "list", "-state", "bogus"}, "-state"},
+		{[]string{"queue", "list", "-kind", "parcel"}, "-kind"},
+		{[]string{"queue", "list", "-limit", "0"}, "-limit"},
+		{[]string{"queue", "list", "-color"}, "-color"},
+		{[]string{"queue", "retry", "twelve"}, `"twelve" is not a job id`},
+		{[]string{"queue", "stats", "extra"}, "usage: turn-telegram queue"},
+		{[]string{"queue", "bogus"}, "usage: turn-telegram queue"},
+	} {
+		t.Run(strings.Join(tc.args, " "), func(t *testing.T) {
+			var out, errOut syncBuffer
+			code := runIO(context.Background(), tc.args, env.getenv, &out, &errOut)
+			if code != 2 || !strings.Contains(errOut.String(), tc.want) || strings.Contains(errOut.String(), "DATABASE_URL") {
+				t.Errorf("exit %d, stderr %q; want 2 naming %q before any setting is read", code, errOut.String(), tc.want)
+			}
+		})
+	}
+}

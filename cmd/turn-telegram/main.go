@@ -98,9 +98,13 @@ func runIO(ctx context.Context, args []string, getenv func(string) string, stdou
 	err := cmd.run(ctx, args, getenv, stdout, stderr)
 	var ce *configError
 	var ue *usageError
+	var fe *flagError
 	switch {
 	case err == nil:
 		return 0
+	case errors.As(err, &fe):
+		fmt.Fprintf(stderr, "turn-telegram %s: %s\n%s\n", cmd.name, fe.msg, cmd.usage)
+		return 2
 	case errors.Is(err, errUsage):
 		fmt.Fprintln(stderr, cmd.usage)
 		return 2
