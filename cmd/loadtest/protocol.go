@@ -39,8 +39,8 @@ var loadChannels = []channelKeys{
 // worldInfo is the first line a world prints: where its parts listen.
 type worldInfo struct {
 	Control  string `json:"control"`  // POST /run
-	Telegram string `json:"telegram"` // the tap in front of the fake Bot API
-	Turn     string `json:"turn"`     // the tap in front of the fake Turn
+	Telegram string `json:"telegram"` // the connection tap in front of the fake Bot API
+	Turn     string `json:"turn"`     // the connection tap in front of the fake Turn
 }
 
 // runRequest asks the world to drive one scenario against the service.
@@ -101,7 +101,7 @@ type Result struct {
 	Edited      int  `json:"edited"`        // editMessageReplyMarkup calls
 
 	// Connections the service opened to each fake (new TCP connections the
-	// taps saw).
+	// connection taps saw).
 	TelegramConns int64 `json:"telegram_conns"`
 	TurnConns     int64 `json:"turn_conns"`
 

@@ -10,8 +10,8 @@ import (
 
 // Every message the load generator makes carries a marker with its sequence
 // number in its text ("LTSEQ42Z"), and every button it offers one in its
-// reply id ("LTBTN42Z"), so the taps can tell which message reached the
-// fake on the other side without parsing the whole payload.
+// reply id ("LTBTN42Z"), so the fakes' hooks can tell which message reached
+// the fake on the other side without decoding the payload.
 const (
 	seqMarker = "LTSEQ"
 	btnMarker = "LTBTN"
@@ -68,8 +68,8 @@ type pressable struct {
 	data  string
 }
 
-// recorder is the state of one run that the taps and the load generator
-// share.
+// recorder is the state of one run that the fakes' hooks and the load
+// generator share.
 type recorder struct {
 	base time.Time
 	n    int

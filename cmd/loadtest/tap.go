@@ -1,188 +1,213 @@
 package main
 
 import (
-	"bytes"
-	"context"
 	"encoding/json"
+	"errors"
 	"io"
 	"net"
 	"net/http"
+	"net/url"
+	"strconv"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/turn-telegram/turn-telegram/bot/telegramtest"
+	"github.com/turn-telegram/turn-telegram/turn/turntest"
 )
 
-// tap is a recording proxy in front of a fake: the service talks to the tap,
-// the tap forwards each call to the fake and, once the fake has answered and
-// before the service sees the answer, tells observe what happened. This is
-// how the load generator learns the moment a message reached the other side
-// without polling the fakes' records, whose copies grow with every message.
-type tap struct {
-	upstream string
-	client   *http.Client
-	observe  func(path string, req []byte, status int, resp []byte, at time.Time)
-	// arrived, if set, hears of each request as it arrives, before it is
-	// forwarded: a getUpdates offset confirms updates when Telegram gets it,
-	// not when the long poll it opens ends.
-	arrived func(path string, req []byte, at time.Time)
-	srv     *http.Server
-	url     string
-	conns   atomic.Int64 // connections the service opened to the tap
-}
+// The world learns what reached the other side from the fakes' hooks,
+// which run once a fake has answered a call, without copying the fakes'
+// records (whose copies grow with every message).
 
-func startTap(upstream string, client *http.Client, observe func(string, []byte, int, []byte, time.Time), arrived func(string, []byte, time.Time)) (*tap, error) {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return nil, err
-	}
-	t := &tap{upstream: strings.TrimRight(upstream, "/"), client: client, observe: observe, arrived: arrived, url: "http://" + ln.Addr().String()}
-	t.srv = &http.Server{
-		Handler:           t,
-		ReadHeaderTimeout: 10 * time.Second,
-		ConnState: func(_ net.Conn, s http.ConnState) {
-			if s == http.StateNew {
-				t.conns.Add(1)
-			}
-		},
-	}
-	go func() { _ = t.srv.Serve(ln) }()
-	return t, nil
-}
-
-func (t *tap) close() {
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-	defer cancel()
-	_ = t.srv.Shutdown(ctx)
-}
-
-// hopHeaders are not forwarded.
-var hopHeaders = map[string]bool{"Connection": true, "Keep-Alive": true, "Transfer-Encoding": true, "Te": true, "Trailer": true, "Upgrade": true, "Proxy-Connection": true}
-
-func (t *tap) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	body, err := io.ReadAll(io.LimitReader(r.Body, 64<<20))
-	if err != nil {
-		http.Error(w, "tap: read request: "+err.Error(), http.StatusBadGateway)
-		return
-	}
-	if t.arrived != nil {
-		t.arrived(r.URL.Path, body, time.Now())
-	}
-	req, err := http.NewRequestWithContext(r.Context(), r.Method, t.upstream+r.URL.RequestURI(), bytes.NewReader(body))
-	if err != nil {
-		http.Error(w, "tap: "+err.Error(), http.StatusBadGateway)
-		return
-	}
-	for k, vs := range r.Header {
-		if !hopHeaders[k] {
-			req.Header[k] = vs
-		}
-	}
-	resp, err := t.client.Do(req)
-	if err != nil {
-		http.Error(w, "tap: upstream: "+err.Error(), http.StatusBadGateway)
-		return
-	}
-	out, err := io.ReadAll(io.LimitReader(resp.Body, 64<<20))
-	resp.Body.Close()
-	if err != nil {
-		http.Error(w, "tap: read upstream: "+err.Error(), http.StatusBadGateway)
-		return
-	}
-	if t.observe != nil {
-		t.observe(r.URL.Path, body, resp.StatusCode, out, time.Now())
-	}
-	for k, vs := range resp.Header {
-		if !hopHeaders[k] && k != "Content-Length" {
-			w.Header()[k] = vs
-		}
-	}
-	w.WriteHeader(resp.StatusCode)
-	_, _ = w.Write(out)
-}
-
-// telegramObserver records what the fake Bot API accepted.
-func (wd *world) telegramObserver(path string, req []byte, status int, resp []byte, at time.Time) {
+// telegramCall records what the fake Bot API accepted, as it is answered.
+func (wd *world) telegramCall(c telegramtest.Call) {
 	r := wd.rec.Load()
 	if r == nil {
 		return
 	}
-	method := path[strings.LastIndexByte(path, '/')+1:]
+	at := time.Now()
 	switch {
-	case strings.HasPrefix(method, "send"):
+	case strings.HasPrefix(c.Method, "send"):
 		switch {
-		case status == http.StatusTooManyRequests:
+		case c.Status == http.StatusTooManyRequests:
 			r.tooMany.Add(1)
 			return
-		case status != http.StatusOK:
+		case c.Status != http.StatusOK:
 			r.tgRefused.Add(1)
 			return
 		}
-		seq := findMarker(req, seqMarker)
+		seq := findMarker([]byte(c.Params["text"]), seqMarker)
+		if seq < 0 {
+			seq = findMarker([]byte(c.Params["caption"]), seqMarker)
+		}
 		r.delivered(seq, at)
-		if r.buttons != nil && bytes.Contains(req, []byte("reply_markup")) {
+		if r.buttons != nil && c.Params["reply_markup"] != "" {
 			var m struct {
-				Result struct {
-					MessageID int `json:"message_id"`
-					Chat      struct {
-						ID int64 `json:"id"`
-					} `json:"chat"`
-					ReplyMarkup struct {
-						InlineKeyboard [][]struct {
-							CallbackData string `json:"callback_data"`
-						} `json:"inline_keyboard"`
-					} `json:"reply_markup"`
-				} `json:"result"`
+				MessageID int `json:"message_id"`
+				Chat      struct {
+					ID int64 `json:"id"`
+				} `json:"chat"`
+				ReplyMarkup struct {
+					InlineKeyboard [][]struct {
+						CallbackData string `json:"callback_data"`
+					} `json:"inline_keyboard"`
+				} `json:"reply_markup"`
 			}
-			if json.Unmarshal(resp, &m) == nil && len(m.Result.ReplyMarkup.InlineKeyboard) > 0 &&
-				len(m.Result.ReplyMarkup.InlineKeyboard[0]) > 0 {
-				r.buttons(pressable{seq: seq, chat: m.Result.Chat.ID, msgID: m.Result.MessageID,
-					data: m.Result.ReplyMarkup.InlineKeyboard[0][0].CallbackData})
+			if json.Unmarshal(c.Result, &m) == nil && len(m.ReplyMarkup.InlineKeyboard) > 0 &&
+				len(m.ReplyMarkup.InlineKeyboard[0]) > 0 {
+				r.buttons(pressable{seq: seq, chat: m.Chat.ID, msgID: m.MessageID,
+					data: m.ReplyMarkup.InlineKeyboard[0][0].CallbackData})
 			}
 		}
-	case method == "answerCallbackQuery" && status == http.StatusOK:
+	case c.Method == "answerCallbackQuery" && c.Status == http.StatusOK:
 		r.answered.Add(1)
-	case method == "editMessageReplyMarkup" && status == http.StatusOK:
+	case c.Method == "editMessageReplyMarkup" && c.Status == http.StatusOK:
 		r.edited.Add(1)
-	case status == http.StatusTooManyRequests:
+	case c.Status == http.StatusTooManyRequests:
 		r.tooMany.Add(1)
 	}
 }
 
 // telegramArrival confirms polled updates: the service asks for updates
-// from an offset only once it has stored every update before it.
-func (wd *world) telegramArrival(path string, req []byte, at time.Time) {
+// from an offset only once it has stored every update before it. It hears
+// of a getUpdates as it arrives: the long poll it opens may be answered
+// only when its timeout ends.
+func (wd *world) telegramArrival(c telegramtest.Call) {
 	r := wd.rec.Load()
-	if r == nil || !strings.HasSuffix(path, "/getUpdates") {
+	if r == nil || c.Method != "getUpdates" {
 		return
 	}
-	var p struct {
-		Offset int64 `json:"offset"`
-	}
-	if json.Unmarshal(req, &p) == nil && p.Offset > 0 {
-		r.confirm(p.Offset, at)
+	if offset, err := strconv.ParseInt(c.Params["offset"], 10, 64); err == nil && offset > 0 {
+		r.confirm(offset, c.At)
 	}
 }
 
-// turnObserver records what the fake Turn accepted.
-func (wd *world) turnObserver(path string, req []byte, status int, _ []byte, at time.Time) {
+// turnCall records what the fake Turn accepted, as it is answered.
+func (wd *world) turnCall(c turntest.Call) {
 	r := wd.rec.Load()
 	if r == nil {
 		return
 	}
-	if status != http.StatusOK {
+	at := time.Now()
+	if c.Status != http.StatusOK {
 		r.turnRej.Add(1)
 		return
 	}
 	switch {
-	case strings.HasSuffix(path, "/messages"):
-		if seq := findMarker(req, btnMarker); seq >= 0 {
+	case strings.HasSuffix(c.Path, "/messages"):
+		if seq := findMarker(c.Body, btnMarker); seq >= 0 {
 			if r.reply.set(seq, r.base, at) && r.replied != nil {
 				r.replied(seq)
 			}
 			return
 		}
-		r.delivered(findMarker(req, seqMarker), at)
-	case strings.HasSuffix(path, "/statuses"):
+		r.delivered(findMarker(c.Body, seqMarker), at)
+	case strings.HasSuffix(c.Path, "/statuses"):
 		r.statuses.Add(1)
 	}
+}
+
+// connTap relays TCP connections to a fake and counts them: how many
+// connections the service opens is a figure of the report, and a hook on
+// calls cannot see connections (the fakes' listeners are their own). It
+// copies bytes and parses nothing, so it adds little to each call.
+type connTap struct {
+	ln       net.Listener
+	upstream string // host:port of the fake
+	url      string
+	conns    atomic.Int64 // connections the service opened
+	mu       sync.Mutex
+	open     map[net.Conn]struct{}
+	wg       sync.WaitGroup
+}
+
+func startConnTap(upstream string) (*connTap, error) {
+	u, err := url.Parse(upstream)
+	if err != nil {
+		return nil, err
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return nil, err
+	}
+	t := &connTap{ln: ln, upstream: u.Host, url: "http://" + ln.Addr().String(), open: map[net.Conn]struct{}{}}
+	t.wg.Add(1)
+	go t.serve()
+	return t, nil
+}
+
+func (t *connTap) serve() {
+	defer t.wg.Done()
+	for {
+		down, err := t.ln.Accept()
+		if err != nil {
+			if errors.Is(err, net.ErrClosed) {
+				return
+			}
+			continue
+		}
+		t.conns.Add(1)
+		t.wg.Add(1)
+		go t.relay(down)
+	}
+}
+
+// relay copies both ways until either side closes, then closes both.
+func (t *connTap) relay(down net.Conn) {
+	defer t.wg.Done()
+	up, err := net.Dial("tcp", t.upstream)
+	if err != nil {
+		down.Close()
+		return
+	}
+	if !t.track(down, up) {
+		return
+	}
+	done := make(chan struct{}, 2)
+	pipe := func(dst, src net.Conn) {
+		_, _ = io.Copy(dst, src)
+		done <- struct{}{}
+	}
+	go pipe(up, down)
+	go pipe(down, up)
+	<-done
+	down.Close()
+	up.Close()
+	<-done
+	t.mu.Lock()
+	delete(t.open, down)
+	delete(t.open, up)
+	t.mu.Unlock()
+}
+
+// track registers a relay's connections for close, or closes them if the
+// tap is closed already.
+func (t *connTap) track(conns ...net.Conn) bool {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if t.open == nil {
+		for _, c := range conns {
+			c.Close()
+		}
+		return false
+	}
+	for _, c := range conns {
+		t.open[c] = struct{}{}
+	}
+	return true
+}
+
+// close stops accepting, cuts every relayed connection and waits for the
+// relays to end.
+func (t *connTap) close() {
+	t.ln.Close()
+	t.mu.Lock()
+	for c := range t.open {
+		c.Close()
+	}
+	t.open = nil
+	t.mu.Unlock()
+	t.wg.Wait()
 }

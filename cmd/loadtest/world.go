@@ -20,16 +20,17 @@ import (
 )
 
 // world is everything around the service: the fake Telegram and the fake
-// Turn, a tap in front of each, and the load generator, driven over a
-// small control server. It runs in a child process of its own (-role
+// Turn, whose hooks tell the load generator what reached them, a
+// connection-counting tap in front of each, and the load generator, driven
+// over a small control server. It runs in a child process of its own (-role
 // world), so that the parent's CPU and memory figures are the connector's
 // alone, or in-process with -inprocess.
 type world struct {
 	tg      *telegramtest.Server
 	turn    *turntest.Server
-	tgTap   *tap
-	turnTap *tap
-	client  *http.Client // to the service and, from the taps, to the fakes
+	tgTap   *connTap
+	turnTap *connTap
+	client  *http.Client // to the service
 	rec     atomic.Pointer[recorder]
 	ctl     *http.Server
 	info    worldInfo
@@ -50,12 +51,15 @@ func startWorld() (*world, error) {
 		wd.tg.AddBot(k.botToken, k.botUsername, name)
 		wd.turn.AddNumber(k.key, k.turnToken)
 	}
+	wd.tg.OnCall(wd.telegramCall)
+	wd.tg.OnArrival(wd.telegramArrival)
+	wd.turn.OnCall(wd.turnCall)
 	var err error
-	if wd.tgTap, err = startTap(wd.tg.URL, wd.client, wd.telegramObserver, wd.telegramArrival); err != nil {
+	if wd.tgTap, err = startConnTap(wd.tg.URL); err != nil {
 		wd.close()
 		return nil, err
 	}
-	if wd.turnTap, err = startTap(wd.turn.URL, wd.client, wd.turnObserver, nil); err != nil {
+	if wd.turnTap, err = startConnTap(wd.turn.URL); err != nil {
 		wd.close()
 		return nil, err
 	}
@@ -78,7 +82,7 @@ func (wd *world) close() {
 		_ = wd.ctl.Shutdown(ctx)
 		cancel()
 	}
-	for _, t := range []*tap{wd.tgTap, wd.turnTap} {
+	for _, t := range []*connTap{wd.tgTap, wd.turnTap} {
 		if t != nil {
 			t.close()
 		}
