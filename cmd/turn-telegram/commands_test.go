@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"os"
 	"path/filepath"
 	"strings"
@@ -73,4 +74,23 @@ func TestInvalidFlagsExit2(t *testing.T) {
 			}
 		})
 	}
+}
+
+// failureMessage is the message of serve's one failure line, which must
+// be a JSON log line like every other line it writes, at level ERROR and
+// naming the setting when there is one.
+func failureMessage(t *testing.T, out string) string {
+	t.Helper()
+	var line struct {
+		Level   string `json:"level"`
+		Msg     string `json:"msg"`
+		Setting string `json:"setting"`
+	}
+	if err := json.Unmarshal([]byte(strings.TrimSpace(out)), &line); err != nil || line.Level != "ERROR" {
+		t.Fatalf("the failure is not a JSON log line at level ERROR: %q (%v)", out, err)
+	}
+	if strings.Contains(line.Msg, "configuration: ") && line.Setting == "" {
+		t.Errorf("a configuration failure without its setting: %q", out)
+	}
+	return line.Msg
 }

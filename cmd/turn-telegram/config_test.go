@@ -145,8 +145,8 @@ func TestConfigErrors(t *testing.T) {
 				t.Errorf("output is not one line:\n%s", got)
 			}
 			prefix := "turn-telegram: configuration: " + tc.want
-			if !strings.HasPrefix(got, prefix) {
-				t.Errorf("output %q, want it to start %q", got, prefix)
+			if msg := failureMessage(t, got); !strings.HasPrefix(msg, prefix) {
+				t.Errorf("message %q, want it to start %q", msg, prefix)
 			}
 			for _, s := range tc.also {
 				if !strings.Contains(got, s) {

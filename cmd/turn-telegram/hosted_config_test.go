@@ -87,8 +87,8 @@ func TestHostedConfigErrors(t *testing.T) {
 			if code != 2 || strings.Count(got, "\n") != 1 {
 				t.Fatalf("exit code %d, output %q: want 2 and one line", code, got)
 			}
-			if prefix := "turn-telegram: configuration: " + tc.want; !strings.HasPrefix(got, prefix) {
-				t.Errorf("output %q, want it to start %q", got, prefix)
+			if prefix := "turn-telegram: configuration: " + tc.want; !strings.HasPrefix(failureMessage(t, got), prefix) {
+				t.Errorf("output %q, want a message starting %q", got, prefix)
 			}
 			for _, secret := range []string{testSecretKey, testPreviousKey, "my very secret passphrase"} {
 				if strings.Contains(got, secret) {

@@ -15,11 +15,14 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"os"
 	"os/signal"
 	"slices"
 	"strings"
 	"syscall"
+
+	"github.com/turn-telegram/turn-telegram/internal/app"
 )
 
 func main() {
@@ -46,6 +49,9 @@ type command struct {
 	summary string
 	usage   string // printed for -h, before anything is opened
 	run     func(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error
+	// logs: the command writes JSON log lines to stderr, so its failure
+	// is one too.
+	logs bool
 }
 
 // commands is the dispatch table; the first is the default.
@@ -53,18 +59,18 @@ var commands = []command{
 	{"serve", "run the connector (default)", serveUsage,
 		func(ctx context.Context, _ []string, getenv func(string) string, _, stderr io.Writer) error {
 			return serve(ctx, getenv, stderr)
-		}},
+		}, true},
 	{"migrate", "apply database migrations and exit", migrateUsage,
 		func(ctx context.Context, _ []string, getenv func(string) string, _, stderr io.Writer) error {
 			return migrate(ctx, getenv, stderr)
-		}},
-	{"queue", "see, retry or discard waiting and dead deliveries", queueUsage, queue},
-	{"channels", "add, list, change and remove the channels kept in the store", channelsUsage, channelsCmd},
+		}, true},
+	{"queue", "see, retry or discard waiting and dead deliveries", queueUsage, queue, false},
+	{"channels", "add, list, change and remove the channels kept in the store", channelsUsage, channelsCmd, false},
 	{"version", "print the build's version", "usage: turn-telegram version",
 		func(_ context.Context, _ []string, _ func(string) string, stdout, _ io.Writer) error {
-			_, err := fmt.Fprintln(stdout, versionLine())
+			_, err := fmt.Fprintln(stdout, app.BuildInfo().String())
 			return err
-		}},
+		}, false},
 }
 
 // helpFlags ask for a command's usage.
@@ -81,7 +87,7 @@ func runIO(ctx context.Context, args []string, getenv func(string) string, stdou
 		fmt.Fprintln(stdout, usage())
 		return 0
 	case "--version", "-version":
-		fmt.Fprintln(stdout, versionLine())
+		fmt.Fprintln(stdout, app.BuildInfo().String())
 		return 0
 	}
 	i := slices.IndexFunc(commands, func(c command) bool { return c.name == name })
@@ -112,12 +118,24 @@ func runIO(ctx context.Context, args []string, getenv func(string) string, stdou
 		fmt.Fprintln(stderr, ue.usage)
 		return 2
 	case errors.As(err, &ce):
-		fmt.Fprintf(stderr, "turn-telegram: configuration: %s\n", ce)
+		if cmd.logs {
+			failed(stderr, "configuration: "+ce.Error(), "setting", ce.Var)
+		} else {
+			fmt.Fprintf(stderr, "turn-telegram: configuration: %s\n", ce)
+		}
 		return 2
+	case cmd.logs:
+		failed(stderr, err.Error())
+		return 1
 	default:
 		fmt.Fprintf(stderr, "turn-telegram: %v\n", err)
 		return 1
 	}
+}
+
+// failed logs a command's failure as the JSON line its logs are made of.
+func failed(stderr io.Writer, msg string, attrs ...any) {
+	slog.New(slog.NewJSONHandler(stderr, nil)).Error("turn-telegram: "+msg, attrs...)
 }
 
 // usage lists the commands.

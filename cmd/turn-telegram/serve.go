@@ -36,6 +36,8 @@ func serve(ctx context.Context, getenv func(string) string, stderr io.Writer) er
 	red := app.NewRedactor(c.secrets()...)
 	log := app.NewLogger(stderr, c.LogLevel, red)
 	slog.SetDefault(log)
+	b := app.BuildInfo()
+	log.Info("turn-telegram starting", "version", b.Version, "revision", b.Revision, "go", b.GoVersion)
 
 	ln, err := net.Listen("tcp", c.ListenAddr)
 	if err != nil {

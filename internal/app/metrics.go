@@ -17,11 +17,23 @@ import (
 // healer's).
 func metricsHandler(st store.Operator, more ...prometheus.Collector) http.Handler {
 	run := prometheus.NewRegistry()
-	run.MustRegister(newQueueCollector(st, 5*time.Second))
+	run.MustRegister(newQueueCollector(st, 5*time.Second), buildInfoGauge(BuildInfo()))
 	for _, c := range more {
 		run.MustRegister(c)
 	}
 	return promhttp.HandlerFor(prometheus.Gatherers{prometheus.DefaultGatherer, run}, promhttp.HandlerOpts{})
+}
+
+// buildInfoGauge is turn_telegram_build_info: 1, labelled with the build,
+// so dashboards can show which version each replica runs.
+func buildInfoGauge(b Build) prometheus.Collector {
+	g := prometheus.NewGauge(prometheus.GaugeOpts{
+		Name:        "turn_telegram_build_info",
+		Help:        "The running build: always 1, labelled with its version, VCS revision and Go version.",
+		ConstLabels: prometheus.Labels{"version": b.Version, "revision": b.Revision, "goversion": b.GoVersion},
+	})
+	g.Set(1)
+	return g
 }
 
 var (

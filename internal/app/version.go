@@ -1,41 +1,46 @@
-package main
+package app
 
 import (
 	"fmt"
 	"runtime/debug"
 )
 
-// versionLine is the build's version from its build information: module
-// version, VCS revision and time, Go version.
-func versionLine() string {
-	v := buildVersion()
-	return fmt.Sprintf("turn-telegram %s (revision %s%s, %s, %s)", v.version, v.revision, map[bool]string{true: "+dirty"}[v.modified], v.time, v.goVersion)
+// Build is what the binary knows of its build: module version, VCS
+// revision and time, and Go version.
+type Build struct {
+	Version, Revision, Time, GoVersion string
+	Modified                           bool
 }
 
-type build struct {
-	version, revision, time, goVersion string
-	modified                           bool
-}
-
-func buildVersion() build {
-	b := build{version: "(devel)", revision: "unknown", time: "unknown time", goVersion: "unknown Go"}
+// BuildInfo reads the build information Go embeds in the binary.
+func BuildInfo() Build {
+	b := Build{Version: "(devel)", Revision: "unknown", Time: "unknown time", GoVersion: "unknown Go"}
 	info, ok := debug.ReadBuildInfo()
 	if !ok {
 		return b
 	}
-	b.goVersion = info.GoVersion
+	b.GoVersion = info.GoVersion
 	if info.Main.Version != "" {
-		b.version = info.Main.Version
+		b.Version = info.Main.Version
 	}
 	for _, s := range info.Settings {
 		switch s.Key {
 		case "vcs.revision":
-			b.revision = s.Value
+			b.Revision = s.Value
 		case "vcs.time":
-			b.time = s.Value
+			b.Time = s.Value
 		case "vcs.modified":
-			b.modified = s.Value == "true"
+			b.Modified = s.Value == "true"
 		}
 	}
 	return b
+}
+
+// String is the version line `turn-telegram version` prints.
+func (b Build) String() string {
+	dirty := ""
+	if b.Modified {
+		dirty = "+dirty"
+	}
+	return fmt.Sprintf("turn-telegram %s (revision %s%s, %s, %s)", b.Version, b.Revision, dirty, b.Time, b.GoVersion)
 }
