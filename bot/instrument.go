@@ -12,13 +12,13 @@ import (
 // are measured where they are made, and long polls are not latency), and
 // 429 answers of either side by channel. Labels never hold a URL:
 // Telegram's contain the bot token.
-func instrumented(hc *http.Client, upstream, channel string) *http.Client {
+func instrumented(hc *http.Client, upstream, channel string, creds *credentials) *http.Client {
 	base := hc.Transport
 	if base == nil {
 		base = http.DefaultTransport
 	}
 	c := *hc
-	c.Transport = &meter{next: base, upstream: upstream, channel: channel}
+	c.Transport = &meter{next: base, upstream: upstream, channel: channel, creds: creds}
 	return &c
 }
 
@@ -26,6 +26,7 @@ type meter struct {
 	next     http.RoundTripper
 	upstream string // "telegram" or "turn"
 	channel  string
+	creds    *credentials // what the answers say of the credentials
 }
 
 func (m *meter) RoundTrip(r *http.Request) (*http.Response, error) {
@@ -41,6 +42,12 @@ func (m *meter) RoundTrip(r *http.Request) (*http.Response, error) {
 	}
 	if err == nil && resp.StatusCode == http.StatusTooManyRequests {
 		rateLimited.WithLabelValues(m.channel, m.upstream).Inc()
+	}
+	// File downloads and media links answer 404 for a missing file, which
+	// says nothing of the token: only API calls count.
+	if err == nil && m.creds != nil && (m.upstream == "turn" && turnEndpoint(r.URL.Path) != "media" ||
+		m.upstream == "telegram" && telegramMethod(r.URL.Path) != "download" && telegramMethod(r.URL.Path) != "") {
+		m.creds.observe(m.upstream, resp.StatusCode)
 	}
 	return resp, err
 }

@@ -40,6 +40,10 @@ var (
 		Name: "turn_telegram_rate_limited_total",
 		Help: "Answers 429 Too Many Requests, per channel and upstream (telegram, turn).",
 	}, []string{"channel", "upstream"})
+	credentialsRefused = promauto.NewGaugeVec(prometheus.GaugeOpts{
+		Name: "turn_telegram_credentials_refused",
+		Help: "1 while the upstream (telegram, turn) refuses the channel's credentials (401/404 from Telegram, 401/403 from Turn), else 0.",
+	}, []string{"channel", "upstream"})
 )
 
 // forgetChannel drops a removed channel's series, so that per-channel
@@ -47,4 +51,5 @@ var (
 func forgetChannel(key string) {
 	messagesTotal.DeletePartialMatch(prometheus.Labels{"channel": key})
 	rateLimited.DeletePartialMatch(prometheus.Labels{"channel": key})
+	credentialsRefused.DeletePartialMatch(prometheus.Labels{"channel": key})
 }

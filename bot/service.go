@@ -79,6 +79,7 @@ type Channel struct {
 	linkKey []byte
 	secret  string
 	limits  *limiter
+	creds   *credentials
 	log     *slog.Logger
 }
 
@@ -115,7 +116,8 @@ func (s *Service) AddChannel(cfg ChannelConfig) (*Channel, error) {
 	if cfg.Key == "" || cfg.TelegramToken == "" {
 		return nil, errors.New("channel needs a key and a Telegram token")
 	}
-	tg, err := NewTelegram(cfg.TelegramAPIURL, cfg.TelegramToken, instrumented(s.opt.HTTPClient, "telegram", cfg.Key))
+	creds := newCredentials(cfg.Key)
+	tg, err := NewTelegram(cfg.TelegramAPIURL, cfg.TelegramToken, instrumented(s.opt.HTTPClient, "telegram", cfg.Key, creds))
 	if err != nil {
 		return nil, err
 	}
@@ -130,10 +132,11 @@ func (s *Service) AddChannel(cfg ChannelConfig) (*Channel, error) {
 	ch := &Channel{
 		Config:  cfg,
 		TG:      tg,
-		Turn:    turn.NewClient(cfg.TurnAPIURL, cfg.TurnNumberID, cfg.TurnToken, instrumented(s.opt.HTTPClient, "turn", cfg.Key)),
+		Turn:    turn.NewClient(cfg.TurnAPIURL, cfg.TurnNumberID, cfg.TurnToken, instrumented(s.opt.HTTPClient, "turn", cfg.Key, creds)),
 		linkKey: deriveKey(cfg.TelegramToken, "media link key"),
 		secret:  secret,
 		limits:  newLimiter(limits, s.st, cfg.Key),
+		creds:   creds,
 		log:     s.opt.Logger.With("channel", cfg.Key),
 	}
 	s.mu.Lock()

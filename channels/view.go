@@ -33,6 +33,9 @@ type View struct {
 	Served        *bool         `json:"served,omitempty"`
 	ServedVersion int64         `json:"served_version,omitempty"`
 	Webhook       *WebhookState `json:"webhook,omitempty"`
+	// Credentials are the channel's refused credentials as this process
+	// last heard (Telegram refusing the bot token, Turn the channel token).
+	Credentials []string `json:"credentials_refused,omitempty"`
 }
 
 // BotView identifies the Telegram bot.

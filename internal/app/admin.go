@@ -15,6 +15,7 @@ import (
 
 	"github.com/gorilla/mux"
 
+	"github.com/turn-telegram/turn-telegram/bot"
 	"github.com/turn-telegram/turn-telegram/channels"
 	"github.com/turn-telegram/turn-telegram/store"
 )
@@ -28,6 +29,7 @@ type admin struct {
 	st     store.Operator
 	syncer *channels.Syncer
 	healer *channels.Healer
+	svc    *bot.Service
 	red    *Redactor
 	log    *slog.Logger
 }
@@ -167,6 +169,9 @@ func (a *admin) withState(v channels.View) channels.View {
 	}
 	if st, ok := a.healer.State(v.Key); ok {
 		v.Webhook = &st
+	}
+	if ch, ok := a.svc.Channel(v.Key); ok {
+		v.Credentials = ch.Problems()
 	}
 	return v
 }

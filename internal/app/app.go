@@ -15,6 +15,7 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"strings"
 	"sync"
 	"time"
 
@@ -91,6 +92,7 @@ type App struct {
 
 	mu    sync.Mutex
 	setUp map[*bot.Channel]bool
+	tried map[*bot.Channel]bool // a setup attempt was answered
 }
 
 // New builds the service; it touches the store but neither Telegram nor
@@ -103,7 +105,7 @@ func New(ctx context.Context, cfg Config) (*App, error) {
 		cfg.Redactor = NewRedactor()
 	}
 	log := cfg.Logger
-	a := &App{cfg: cfg, st: cfg.Store, worker: workerName(), setUp: map[*bot.Channel]bool{}}
+	a := &App{cfg: cfg, st: cfg.Store, worker: workerName(), setUp: map[*bot.Channel]bool{}, tried: map[*bot.Channel]bool{}}
 	if a.st == nil {
 		st, err := OpenStore(ctx, cfg.DatabaseURL, cfg.DataDir, log)
 		if err != nil {
@@ -161,11 +163,35 @@ func New(ctx context.Context, cfg Config) (*App, error) {
 	}
 	var adm *admin
 	if cfg.AdminToken != "" {
-		adm = &admin{token: cfg.AdminToken, reg: a.reg, st: a.st, syncer: a.syncer, healer: a.healer, red: cfg.Redactor, log: log}
+		adm = &admin{token: cfg.AdminToken, reg: a.reg, st: a.st, syncer: a.syncer, healer: a.healer, svc: a.svc, red: cfg.Redactor, log: log}
 	}
-	a.handler = newRouter(routes{svc: a.svc, st: a.st, admin: adm, metrics: metricsHandler(a.st, a.healer)})
+	a.handler = newRouter(routes{svc: a.svc, st: a.st, admin: adm, metrics: metricsHandler(a.st, a.healer), unready: a.unready})
 	ok = true
 	return a, nil
+}
+
+// unready says why the configured channels keep the process out of
+// rotation: before their first setup attempt has been answered, or while
+// Telegram or Turn refuses their credentials (the pod would serve nobody).
+// Telegram merely down does not count: the service keeps accepting and
+// queueing. With hosted channels readiness is about the process alone, so
+// that one bad tenant never takes a replica out of rotation; their health
+// is in the admin API and turn_telegram_credentials_refused.
+func (a *App) unready() string {
+	if a.cfg.Hosted != nil {
+		return ""
+	}
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	for _, ch := range a.static {
+		if !a.tried[ch] {
+			return "starting: channel " + ch.Config.Key + " is being set up with Telegram"
+		}
+		if p := ch.Problems(); len(p) > 0 {
+			return "channel " + ch.Config.Key + ": " + strings.Join(p, "; ")
+		}
+	}
+	return ""
 }
 
 // NewRegistry is the registry of the channels kept in st.
@@ -221,13 +247,14 @@ func (a *App) setup(ctx context.Context, ch *bot.Channel) error {
 	if done {
 		return nil
 	}
-	if err := a.svc.Setup(ctx, ch, a.cfg.Polling); err != nil {
-		return err
-	}
+	err := a.svc.Setup(ctx, ch, a.cfg.Polling)
 	a.mu.Lock()
-	a.setUp[ch] = true
+	if ctx.Err() == nil {
+		a.tried[ch] = true
+	}
+	a.setUp[ch] = err == nil
 	a.mu.Unlock()
-	return nil
+	return err
 }
 
 // Run runs the service until ctx ends: the HTTP server (with a Listener),

@@ -19,6 +19,9 @@ type routes struct {
 	st      store.Store
 	admin   *admin // nil: ADMIN_TOKEN unset, /admin answers 404
 	metrics http.Handler
+	// unready says why the process is not ready beyond its store ("" when
+	// it is): see (*App).unready.
+	unready func() string
 }
 
 func newRouter(rt routes) http.Handler {
@@ -44,6 +47,11 @@ func newRouter(rt routes) http.Handler {
 			} else {
 				_, _ = io.WriteString(w, "database schema unknown\n")
 			}
+			return
+		}
+		if why := rt.unready(); why != "" {
+			w.WriteHeader(http.StatusServiceUnavailable)
+			_, _ = io.WriteString(w, why+"\n")
 			return
 		}
 		_, _ = io.WriteString(w, "ready\n")

@@ -1,0 +1,66 @@
+package main
+
+import (
+	"context"
+	"io"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+)
+
+// TestReadinessRefusedToken: a well-formed bot token Telegram refuses (as a
+// revoked one is) keeps /readyz at 503 with the reason, while /healthz
+// answers: the pod serves nobody, so it must leave the rotation.
+func TestReadinessRefusedToken(t *testing.T) {
+	f := newFakes(t)
+	e := f.baseEnv(t)
+	e["TELEGRAM_BOT_TOKEN"] = "7000000001:AArevokedREVOKEDrevokedREVOKEDrevok"
+	e["ADMIN_TOKEN"] = "admin-token-0123456789abcdef"
+	ctx, cancel := context.WithCancel(context.Background())
+	var log syncBuffer
+	code := make(chan int, 1)
+	go func() { code <- runContext(ctx, []string{"serve"}, e.getenv, &log) }()
+	defer func() {
+		cancel()
+		if c := <-code; c != 0 {
+			t.Errorf("serve exited %d", c)
+		}
+	}()
+	url := "http://" + e["LISTEN_ADDR"]
+	get := func(path string) (int, string) {
+		resp, err := http.Get(url + path)
+		if err != nil {
+			return 0, err.Error()
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		return resp.StatusCode, string(b)
+	}
+	deadline := time.Now().Add(15 * time.Second)
+	for {
+		status, body := get("/readyz")
+		if status == http.StatusServiceUnavailable && strings.Contains(body, "Telegram refuses the bot token") {
+			break
+		}
+		if status == http.StatusOK {
+			t.Fatalf("ready with a refused token: %s", body)
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("readyz %d %q, want 503 naming the refused token; log:\n%s", status, body, log.String())
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	if status, _ := get("/healthz"); status != http.StatusOK {
+		t.Errorf("healthz %d, want 200: the process is alive", status)
+	}
+	if v := metricSum(t, "turn_telegram_credentials_refused", map[string]string{"channel": testNumberID, "upstream": "telegram"}, url); v != 1 {
+		t.Errorf("turn_telegram_credentials_refused{upstream=telegram} = %v, want 1", v)
+	}
+	if v := metricSum(t, "turn_telegram_credentials_refused", map[string]string{"channel": testNumberID, "upstream": "turn"}, url); v != 0 {
+		t.Errorf("turn_telegram_credentials_refused{upstream=turn} = %v, want 0", v)
+	}
+	if strings.Contains(log.String(), "revokedREVOKED") {
+		t.Error("the token reached the log")
+	}
+}
