@@ -56,6 +56,7 @@ func (h *harness) answered(t *testing.T, queryID string) string {
 // as context), is acknowledged, and replaces the keyboard with the choice;
 // pressing again is answered politely and sends Turn nothing more.
 func TestButtonRoundTrip(t *testing.T) {
+	t.Parallel()
 	listWithDescriptions := []byte(`{"to":"CHAT","version":"0.0.1-alpha","context":null,"turn":{"type":"interactive","interactive":{"type":"list",
 		"body":{"text":"Which clinic suits you?"},"action":{"button":"Clinics","sections":[{"title":"Cape Town","rows":[
 		{"id":"clinic-ct-1","title":"Bree Street","description":"Open 8-17"},
@@ -85,7 +86,7 @@ func TestButtonRoundTrip(t *testing.T) {
 			check: buttonReply("okay", "Okay"), chosen: "Okay"},
 	}
 	eachStore(t, func(t *testing.T, st store.Store) {
-		h := newHarness(t, st, harnessOpts{})
+		h := newHarness(t, st, harnessOpts{unpaced: true})
 		for i, c := range cases {
 			t.Run(c.name, func(t *testing.T) {
 				chat := int64(9700 + i)
@@ -201,8 +202,9 @@ func (h *harness) editCalls(chat int64) []telegramtest.Call {
 // old client, a forged callback_data) is answered politely and sends Turn
 // nothing; the real keyboard still works afterwards.
 func TestButtonPressRefused(t *testing.T) {
+	t.Parallel()
 	eachStore(t, func(t *testing.T, st store.Store) {
-		h := newHarness(t, st, harnessOpts{})
+		h := newHarness(t, st, harnessOpts{unpaced: true})
 		id, msg, buttons := h.sentKeyboard(t, h.outboundFixture(t, "../turn/testdata/outbound/interactive_button.json", chatID), chatID)
 		for _, c := range []struct {
 			name string
@@ -242,8 +244,9 @@ func TestButtonPressRefused(t *testing.T) {
 // to is refused politely, sends Turn nothing, and leaves the keyboard usable
 // in its own chat.
 func TestButtonPressFromAnotherChat(t *testing.T) {
+	t.Parallel()
 	eachStore(t, func(t *testing.T, st store.Store) {
-		h := newHarness(t, st, harnessOpts{})
+		h := newHarness(t, st, harnessOpts{unpaced: true})
 		other := chatID + 1
 		id, msg, buttons := h.sentKeyboard(t, h.outboundFixture(t, "../turn/testdata/outbound/interactive_button.json", chatID), chatID)
 		_, otherMsg, _ := h.sentKeyboard(t, textPayloadWithButton(other), other)
@@ -279,9 +282,10 @@ func textPayloadWithButton(chat int64) []byte {
 // TestCallbackUpdateDeliveredTwice: Telegram redelivering the same press
 // (same update_id) reaches Turn once and is answered once.
 func TestCallbackUpdateDeliveredTwice(t *testing.T) {
+	t.Parallel()
 	eachStore(t, func(t *testing.T, st store.Store) {
 		fs := &faultyStore{Store: st}
-		h := newHarness(t, fs, harnessOpts{})
+		h := newHarness(t, fs, harnessOpts{unpaced: true})
 		_, msg, buttons := h.sentKeyboard(t, h.outboundFixture(t, "../turn/testdata/outbound/interactive_button.json", chatID), chatID)
 		q := h.tg.PressButton(botToken, chatID, msg.ID, buttons[0].CallbackData)
 		var raw []byte
@@ -333,8 +337,9 @@ func TestCallbackUpdateDeliveredTwice(t *testing.T) {
 // Turn carries, as context.id, the connector id Turn was given for it,
 // whichever of its Telegram messages is replied to.
 func TestReplyCarriesContext(t *testing.T) {
+	t.Parallel()
 	eachStore(t, func(t *testing.T, st store.Store) {
-		h := newHarness(t, st, harnessOpts{})
+		h := newHarness(t, st, harnessOpts{unpaced: true})
 		short := h.sendTurnOK(textPayload(chatID, "How are you feeling today?"))
 		long := h.sendTurnOK(textPayload(chatID, strings.Repeat("Please read all of this carefully. ", 150)))
 		h.waitStatus(t, short, turn.StatusSent)

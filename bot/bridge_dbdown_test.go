@@ -91,6 +91,7 @@ func (p *dbProxy) up() {
 // (so Telegram and Turn retry) and nothing is lost; when it is back the
 // service reconnects by itself and carries on.
 func TestDatabaseRestart(t *testing.T) {
+	t.Parallel()
 	dsn := storetest.PostgresURL(t)
 	u, err := url.Parse(dsn)
 	if err != nil {
@@ -106,7 +107,7 @@ func TestDatabaseRestart(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { st.Close() })
-	h := newHarness(t, st, harnessOpts{})
+	h := newHarness(t, st, harnessOpts{unpaced: true})
 
 	h.sendTurnOK(textPayload(chatID, "before"))
 	waitSentTexts(t, h.tg, chatID, 1)

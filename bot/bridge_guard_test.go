@@ -17,8 +17,9 @@ import (
 // TestMediaLinkRefusedAtAcceptance: a media link that is not http(s) with a
 // host is refused with 400 in Turn's error shape, and nothing is stored.
 func TestMediaLinkRefusedAtAcceptance(t *testing.T) {
+	t.Parallel()
 	eachStore(t, func(t *testing.T, st store.Store) {
-		h := newHarness(t, st, harnessOpts{})
+		h := newHarness(t, st, harnessOpts{unpaced: true})
 		for _, link := range []string{
 			"file:///etc/passwd", "ftp://example.com/a.jpg", "gopher://example.com:70/1",
 			"http:///no-host.jpg", "/relative.jpg", "https//missing-colon.example/a.jpg",
@@ -39,8 +40,9 @@ func TestMediaLinkRefusedAtAcceptance(t *testing.T) {
 
 // TestToMustBeChatID: "+1234" is a phone number, not Telegram chat 1234.
 func TestToMustBeChatID(t *testing.T) {
+	t.Parallel()
 	eachStore(t, func(t *testing.T, st store.Store) {
-		h := newHarness(t, st, harnessOpts{})
+		h := newHarness(t, st, harnessOpts{unpaced: true})
 		for _, to := range []string{"+1234", "12a", "", "0"} {
 			p := strings.Replace(string(textPayload(chatID, "hi")), `"to":"`+strconv.FormatInt(chatID, 10)+`"`, `"to":"`+to+`"`, 1)
 			resp, body := h.sendTurn([]byte(p))
@@ -58,8 +60,9 @@ func TestToMustBeChatID(t *testing.T) {
 // fetched, and fails for good: Turn hears "failed", the dead letter says
 // why, and no retry storm follows.
 func TestMediaFetchRefusesInternalAddresses(t *testing.T) {
+	t.Parallel()
 	eachStore(t, func(t *testing.T, st store.Store) {
-		h := newHarness(t, st, harnessOpts{mediaAllowed: []netip.Prefix{netip.MustParsePrefix("198.51.100.0/24")}})
+		h := newHarness(t, st, harnessOpts{unpaced: true, mediaAllowed: []netip.Prefix{netip.MustParsePrefix("198.51.100.0/24")}})
 		h.turn.AcceptFailed(true)
 		inside := newLinkServer(t, func(w http.ResponseWriter, r *http.Request) { _, _ = w.Write([]byte("secret metrics")) })
 		id := h.sendTurnOK(mediaPayload(chatID, "document", inside.URL+"/metrics", "text/plain", "m.txt"))
@@ -80,6 +83,8 @@ func TestMediaFetchRefusesInternalAddresses(t *testing.T) {
 // TestMediaFetchRefusesRedirectInside: an allowed address that redirects
 // to one that is not allowed is refused at the redirect.
 func TestMediaFetchRefusesRedirectInside(t *testing.T) {
+	// Its stores one after the other: one redirecting server serves both.
+	t.Parallel()
 	inside := newLinkServer(t, func(w http.ResponseWriter, r *http.Request) { _, _ = w.Write([]byte("secret")) })
 	ln, err := net.Listen("tcp", "127.0.0.2:0")
 	if err != nil {
@@ -94,8 +99,8 @@ func TestMediaFetchRefusesRedirectInside(t *testing.T) {
 	outside.Listener = ln
 	outside.Start()
 	defer outside.Close()
-	eachStore(t, func(t *testing.T, st store.Store) {
-		h := newHarness(t, st, harnessOpts{mediaAllowed: []netip.Prefix{netip.MustParsePrefix("127.0.0.2/32")}})
+	eachStoreSerial(t, func(t *testing.T, st store.Store) {
+		h := newHarness(t, st, harnessOpts{unpaced: true, mediaAllowed: []netip.Prefix{netip.MustParsePrefix("127.0.0.2/32")}})
 		h.turn.AcceptFailed(true)
 		id := h.sendTurnOK(mediaPayload(chatID, "image", outside.URL+"/photo.jpg", "image/jpeg", ""))
 		h.waitStatus(t, id, turn.StatusFailed)

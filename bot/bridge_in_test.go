@@ -23,6 +23,7 @@ import (
 // update sources into the fake Turn and checks what Turn receives, media
 // links included: fetchable, same bytes, right sha256 and type, no token.
 func TestInboundEndToEnd(t *testing.T) {
+	t.Parallel()
 	photo := []byte("\xff\xd8\xff\xe0 fake jpeg bytes for the photo")
 	voice := []byte("OggS fake opus voice note")
 	video := []byte("fake mp4 video bytes")
@@ -109,7 +110,7 @@ func TestInboundEndToEnd(t *testing.T) {
 		source := map[bool]string{false: "webhook", true: "polling"}[polling]
 		t.Run(source, func(t *testing.T) {
 			eachStore(t, func(t *testing.T, st store.Store) {
-				h := newHarness(t, st, harnessOpts{polling: polling})
+				h := newHarness(t, st, harnessOpts{unpaced: true, polling: polling})
 				for i, c := range cases {
 					t.Run(c.name, func(t *testing.T) {
 						upd := c.update(h.tg)
@@ -171,7 +172,8 @@ func (h *harness) checkLink(t *testing.T, link string, want []byte, mime string)
 }
 
 func TestMediaLinkRefusals(t *testing.T) {
-	h := newHarness(t, storeFor(t), harnessOpts{linkTTL: time.Second})
+	t.Parallel()
+	h := newHarness(t, storeFor(t), harnessOpts{unpaced: true, linkTTL: time.Second})
 	h.tg.PushUpdate(botToken, h.tg.UserPhoto(botToken, chatID, "Ada", "", []byte("jpeg"), ""))
 	got, err := h.turn.WaitMessages(ctxT(t), numberID, 1)
 	if err != nil {
@@ -214,7 +216,8 @@ func TestMediaLinkRefusals(t *testing.T) {
 }
 
 func TestTelegramWebhookAuthAndBadInput(t *testing.T) {
-	h := newHarness(t, storeFor(t), harnessOpts{})
+	t.Parallel()
+	h := newHarness(t, storeFor(t), harnessOpts{unpaced: true})
 	u := telegramtest.UserText(chatID, "Ada", "", "hi")
 	u.ID, u.Message.ID, u.Message.Date = 777, 31, int(time.Now().Unix())
 	good := mustJSON(u)
@@ -262,8 +265,9 @@ func TestTelegramWebhookAuthAndBadInput(t *testing.T) {
 // TestInboundResumesInOrder: Turn is down while a person writes; everything
 // arrives afterwards, once each, in the order written.
 func TestInboundResumesInOrder(t *testing.T) {
+	t.Parallel()
 	eachStore(t, func(t *testing.T, st store.Store) {
-		h := newHarness(t, st, harnessOpts{polling: true})
+		h := newHarness(t, st, harnessOpts{unpaced: true, polling: true})
 		h.turn.SetDown(true)
 		const n = 12
 		for i := range n {
@@ -305,7 +309,8 @@ func TestInboundResumesInOrder(t *testing.T) {
 // TestInboundPermanentFailure: a 4xx Turn will never accept ends dead, with
 // its reason visible, and does not block the chat's next message.
 func TestInboundPermanentFailure(t *testing.T) {
-	h := newHarness(t, storeFor(t), harnessOpts{})
+	t.Parallel()
+	h := newHarness(t, storeFor(t), harnessOpts{unpaced: true})
 	h.turn.FailNext(1, http.StatusUnprocessableEntity, 0)
 	h.tg.PushUpdate(botToken, telegramtest.UserText(chatID, "Ada", "", "first"))
 	h.tg.PushUpdate(botToken, telegramtest.UserText(chatID, "Ada", "", "second"))
@@ -323,7 +328,8 @@ func TestInboundPermanentFailure(t *testing.T) {
 }
 
 func TestInboundTooBigFile(t *testing.T) {
-	h := newHarness(t, storeFor(t), harnessOpts{})
+	t.Parallel()
+	h := newHarness(t, storeFor(t), harnessOpts{unpaced: true})
 	id, uid := h.tg.AddBigFile(botToken, 30<<20, "videos/big.mp4")
 	upd := telegramtest.UserMessage(chatID, "Ada", "", models.Message{
 		Video:   &models.Video{FileID: id, FileUniqueID: uid, FileSize: 30 << 20, FileName: "big.mp4", MimeType: "video/mp4", Width: 1, Height: 1, Duration: 1},
@@ -358,8 +364,9 @@ func mustJSON(v any) []byte {
 // "too large: 0.0 MB"; a file too big to download whose size the update
 // did not give says "over 20 MB".
 func TestInboundFileTelegramRefuses(t *testing.T) {
+	t.Parallel()
 	eachStore(t, func(t *testing.T, st store.Store) {
-		h := newHarness(t, st, harnessOpts{})
+		h := newHarness(t, st, harnessOpts{unpaced: true})
 		body, err := os.ReadFile("testdata/updates/sticker_static.json")
 		if err != nil {
 			t.Fatal(err)

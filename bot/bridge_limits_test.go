@@ -40,6 +40,7 @@ func ctaPayload(chat int64, link string) []byte {
 // is shown as text. The strict fake refuses what Telegram refuses, so a
 // wrong rendering fails the send.
 func TestTurnWebhookTelegramLimits(t *testing.T) {
+	t.Parallel()
 	eachStore(t, func(t *testing.T, st store.Store) {
 		// Rates are not what this test is about: ten messages to one chat
 		// go at once rather than at Telegram's one a second.

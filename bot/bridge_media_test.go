@@ -110,13 +110,18 @@ func noMediaLeft(t *testing.T, h *harness, id string) {
 // link through the store to Telegram byte for byte, and is removed from the
 // store once sent.
 func TestOutboundLargeDocumentStreamed(t *testing.T) {
+	t.Parallel()
 	const size = 45 << 20
 	eachStore(t, func(t *testing.T, st store.Store) {
-		h := newHarness(t, st, harnessOpts{})
+		h := newHarness(t, st, harnessOpts{unpaced: true})
 		links := newLinkServer(t, http.NotFound)
 		want := generatedSum(t, 7, size)
 		id := h.sendTurnOK(mediaPayload(chatID, "document", links.URL+"/doc/7/"+strconv.Itoa(size), "application/pdf", "report.pdf"))
-		h.waitStatus(t, id, turn.StatusSent)
+		// 45 MB through the race detector can take over the usual 15 s
+		// when other tests share the cores; the deadline guards a hang.
+		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+		defer cancel()
+		h.waitStatusUntil(ctx, t, id, turn.StatusSent)
 		calls := h.sendCalls(chatID)
 		if len(calls) != 1 || calls[0].Method != "sendDocument" {
 			t.Fatalf("calls %+v, want one sendDocument", calls)
@@ -137,10 +142,12 @@ func TestOutboundLargeDocumentStreamed(t *testing.T) {
 // gives up, the message fails at once with that reason, Turn hears
 // "failed", nothing is sent, and nothing is left in the store.
 func TestOutboundMediaLinkStalls(t *testing.T) {
+	// Serial, store after store: the fetch limits are the process's, and
+	// the test bounds how long the message takes to fail.
 	defer bot.SetFetchLimits(bot.FetchLimits{Dial: 2 * time.Second, TLS: 2 * time.Second,
 		Header: 2 * time.Second, Idle: 300 * time.Millisecond, Total: 10 * time.Second})()
-	eachStore(t, func(t *testing.T, st store.Store) {
-		h := newHarness(t, st, harnessOpts{maxAttempts: 3})
+	eachStoreSerial(t, func(t *testing.T, st store.Store) {
+		h := newHarness(t, st, harnessOpts{unpaced: true, maxAttempts: 3})
 		h.turn.AcceptFailed(true)
 		var cut atomic.Int32
 		links := newLinkServer(t, func(w http.ResponseWriter, r *http.Request) {
@@ -180,10 +187,11 @@ func TestOutboundMediaLinkStalls(t *testing.T) {
 // another chat's message goes meanwhile. When the link answers, the
 // message follows.
 func TestOutboundMediaLinkNeverAnswers(t *testing.T) {
-	defer bot.SetFetchLimits(bot.FetchLimits{Dial: 2 * time.Second, TLS: 2 * time.Second,
-		Header: 20 * time.Second, Idle: 5 * time.Second, Total: 30 * time.Second})()
+	// Serial: the fetch limits are the process's.
+	t.Cleanup(bot.SetFetchLimits(bot.FetchLimits{Dial: 2 * time.Second, TLS: 2 * time.Second,
+		Header: 20 * time.Second, Idle: 5 * time.Second, Total: 30 * time.Second}))
 	eachStore(t, func(t *testing.T, st store.Store) {
-		h := newHarness(t, st, harnessOpts{})
+		h := newHarness(t, st, harnessOpts{unpaced: true})
 		release := make(chan struct{})
 		var once sync.Once
 		t.Cleanup(func() { once.Do(func() { close(release) }) })
@@ -224,8 +232,9 @@ func TestOutboundMediaLinkNeverAnswers(t *testing.T) {
 // TestOutboundMediaTooBig: a link announcing more than Telegram's 50 MB
 // upload limit is refused without being read, and the message fails.
 func TestOutboundMediaTooBig(t *testing.T) {
+	t.Parallel()
 	eachStore(t, func(t *testing.T, st store.Store) {
-		h := newHarness(t, st, harnessOpts{})
+		h := newHarness(t, st, harnessOpts{unpaced: true})
 		h.turn.AcceptFailed(true)
 		links := newLinkServer(t, func(w http.ResponseWriter, r *http.Request) {
 			w.Header().Set("Content-Type", "video/mp4")
@@ -249,8 +258,9 @@ func TestOutboundMediaTooBig(t *testing.T) {
 // TestOutboundMediaDiscardedWhenMessageDies: a message that can never be
 // sent (the person blocked the bot) leaves no file behind.
 func TestOutboundMediaDiscardedWhenMessageDies(t *testing.T) {
+	t.Parallel()
 	eachStore(t, func(t *testing.T, st store.Store) {
-		h := newHarness(t, st, harnessOpts{})
+		h := newHarness(t, st, harnessOpts{unpaced: true})
 		h.turn.AcceptFailed(true)
 		h.tg.Block(chatID)
 		link := h.turn.HostMedia([]byte("%PDF-1.4 a leaflet"), "application/pdf")
@@ -278,8 +288,9 @@ func (f *flakyDelete) DeleteMedia(ctx context.Context, channel, key string) erro
 // TestOutboundSentMediaDiscardedLater: when the file of a sent message
 // cannot be deleted at once, a discard goes with the message's completion.
 func TestOutboundSentMediaDiscardedLater(t *testing.T) {
+	t.Parallel()
 	eachStore(t, func(t *testing.T, st store.Store) {
-		h := newHarness(t, &flakyDelete{Store: st}, harnessOpts{})
+		h := newHarness(t, &flakyDelete{Store: st}, harnessOpts{unpaced: true})
 		link := h.turn.HostMedia([]byte("%PDF-1.4 kept too long?"), "application/pdf")
 		id := h.sendTurnOK(mediaPayload(chatID, "document", link, "application/pdf", "leaflet.pdf"))
 		h.waitStatus(t, id, turn.StatusSent)

@@ -340,8 +340,9 @@ var specCases = []struct {
 // text or caption, entities, keyboard, uploaded bytes), and that Turn hears
 // "sent" for the id it was given once the last call is accepted.
 func TestOutboundSpecExamples(t *testing.T) {
+	t.Parallel()
 	eachStore(t, func(t *testing.T, st store.Store) {
-		h := newHarness(t, st, harnessOpts{})
+		h := newHarness(t, st, harnessOpts{unpaced: true})
 		for i, c := range specCases {
 			fixture := strings.TrimSuffix(filepath.Base(c.path), ".json")
 			name := "bot/" + fixture
@@ -385,8 +386,9 @@ func TestOutboundSpecExamples(t *testing.T) {
 // TestTurnWebhookRefusals: requests Turn must not retry get a precise 4xx in
 // Turn's error shape, and nothing is stored, fetched or sent for them.
 func TestTurnWebhookRefusals(t *testing.T) {
+	t.Parallel()
 	eachStore(t, func(t *testing.T, st store.Store) {
-		h := newHarness(t, st, harnessOpts{})
+		h := newHarness(t, st, harnessOpts{unpaced: true})
 		good := h.outboundFixture(t, "../turn/testdata/outbound/image.json", chatID)
 		sign := func(b []byte) string { return turn.Sign([]byte(hmacSecret), b) }
 		nothing := h.outboundFixture(t, "testdata/outbound/unknown_kind_nothing.json", chatID)
@@ -476,9 +478,10 @@ func TestTurnWebhookRefusals(t *testing.T) {
 // gets 503 (so it retries) and nothing reaches Telegram; its retry is
 // accepted and sent once.
 func TestTurnWebhookStoreOutage(t *testing.T) {
+	t.Parallel()
 	eachStore(t, func(t *testing.T, st store.Store) {
 		fs := &faultyStore{Store: st}
-		h := newHarness(t, fs, harnessOpts{})
+		h := newHarness(t, fs, harnessOpts{unpaced: true})
 		body := textPayload(chatID, "Your results are ready")
 		fs.failEnqueue.Store(true)
 		resp, answer := h.sendTurn(body)
@@ -513,8 +516,9 @@ func TestTurnWebhookStoreOutage(t *testing.T) {
 // still answers 200 and an id at once (the message is stored, not sent);
 // the message is sent when Telegram is back, and "sent" refers to that id.
 func TestTurnWebhookAnswersBeforeTelegram(t *testing.T) {
+	t.Parallel()
 	eachStore(t, func(t *testing.T, st store.Store) {
-		h := newHarness(t, st, harnessOpts{})
+		h := newHarness(t, st, harnessOpts{unpaced: true})
 		h.tg.SetDown(true)
 		resp, body := h.sendTurn(textPayload(chatID, "Hello while Telegram is down"))
 		if resp.StatusCode != http.StatusOK || resp.Header.Get("Content-Type") != "application/json" {
@@ -563,8 +567,9 @@ func TestTurnWebhookAnswersBeforeTelegram(t *testing.T) {
 // gets the message once; a different body with the same text is another
 // message.
 func TestTurnWebhookRetriesAreOneMessage(t *testing.T) {
+	t.Parallel()
 	eachStore(t, func(t *testing.T, st store.Store) {
-		h := newHarness(t, st, harnessOpts{})
+		h := newHarness(t, st, harnessOpts{unpaced: true})
 		body := textPayload(chatID, "Reminder: take your medication")
 		id := h.sendTurnOK(body)
 		ids := make([]string, 4)
@@ -628,6 +633,7 @@ func utf16Len(s string) int { return len(utf16.Encode([]rune(s))) }
 // then the text. A part refused once is retried without re-sending the
 // parts Telegram already accepted, and Turn hears "sent" once.
 func TestOutboundLongMessages(t *testing.T) {
+	t.Parallel()
 	var lines []string
 	for i := 1; i <= 150; i++ {
 		lines = append(lines, fmt.Sprintf("Line %03d: *bold* words for the person to read, with an emoji 😀 too.", i))
@@ -661,7 +667,7 @@ func TestOutboundLongMessages(t *testing.T) {
 			methods: []string{"sendPhoto", "sendMessage"}, keyboardOn: 1},
 	}
 	eachStore(t, func(t *testing.T, st store.Store) {
-		h := newHarness(t, st, harnessOpts{})
+		h := newHarness(t, st, harnessOpts{unpaced: true})
 		for i, c := range cases {
 			t.Run(c.name, func(t *testing.T) {
 				chat := int64(9300 + i)
@@ -745,6 +751,7 @@ func imagePayload(chat int64, link, caption string) []byte {
 // the file is fetched when the message is accepted: while Telegram is down
 // the link expires, and the media is still sent with the bytes Turn served.
 func TestOutboundMediaFetchedAtAcceptance(t *testing.T) {
+	t.Parallel()
 	for _, c := range []struct {
 		name   string
 		ttl    time.Duration
@@ -755,7 +762,7 @@ func TestOutboundMediaFetchedAtAcceptance(t *testing.T) {
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			eachStore(t, func(t *testing.T, st store.Store) {
-				h := newHarness(t, st, harnessOpts{})
+				h := newHarness(t, st, harnessOpts{unpaced: true})
 				if c.ttl > 0 {
 					h.turn.SetMediaTTL(c.ttl)
 				}
@@ -800,8 +807,9 @@ func TestOutboundMediaFetchedAtAcceptance(t *testing.T) {
 // re-sent by Telegram's file_id, also when Turn links it anew; the same
 // bytes sent as another kind of media are uploaded for that kind.
 func TestOutboundMediaUploadedOnce(t *testing.T) {
+	t.Parallel()
 	eachStore(t, func(t *testing.T, st store.Store) {
-		h := newHarness(t, st, harnessOpts{})
+		h := newHarness(t, st, harnessOpts{unpaced: true})
 		data := []byte("\x89PNG\r\n\x1a\n a leaflet that is also shown as a picture")
 		mediaMsg := func(kind string) []byte {
 			b, _ := json.Marshal(map[string]any{

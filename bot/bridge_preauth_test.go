@@ -20,8 +20,10 @@ import (
 // every caller is refused (401, or 503 while the budget is used), and a
 // signed message is accepted meanwhile.
 func TestUnauthenticatedBodiesBounded(t *testing.T) {
-	eachStore(t, func(t *testing.T, st store.Store) {
-		h := newHarness(t, st, harnessOpts{})
+	// Serial, store after store: it measures the process's heap, and the
+	// pre-authentication budget is the process's too.
+	eachStoreSerial(t, func(t *testing.T, st store.Store) {
+		h := newHarness(t, st, harnessOpts{unpaced: true})
 		body := bytes.Repeat([]byte("x"), 1<<20-1)
 		url := h.srv.URL + "/channels/" + numberID + "/turn"
 		client := &http.Client{Transport: &http.Transport{MaxConnsPerHost: 0, MaxIdleConnsPerHost: 200}}

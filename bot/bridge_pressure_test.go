@@ -40,6 +40,7 @@ func texts(msgs []models.Message) []string {
 // chat for retry_after, with no call to it during the pause, while another
 // chat carries on; everything arrives once, in order.
 func TestTelegram429PausesThatChat(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t, storetest.SQLite(t), harnessOpts{
 		limits: &bot.Limits{PerSecond: 30, ChatPerSecond: 50, ChatBurst: 50},
 	})
@@ -87,6 +88,8 @@ func TestTelegram429PausesThatChat(t *testing.T) {
 // Telegram's limits (the fake enforces them: zero 429s), and a reply to a
 // person who just wrote is sent before the broadcast queued earlier.
 func TestBroadcastZero429AndConversationFirst(t *testing.T) {
+	// Not in parallel with other tests: the conversation must happen
+	// during the broadcast, which other tests' load would stretch.
 	eachStore(t, func(t *testing.T, st store.Store) {
 		// A slow bot (10 messages/s) keeps the broadcast going long enough
 		// for the conversation to happen during it, however loaded the
@@ -136,6 +139,7 @@ func TestBroadcastZero429AndConversationFirst(t *testing.T) {
 // 429s), keep each chat's order, and when one is killed mid-flood the other
 // takes its work over; only messages in flight at the kill may repeat.
 func TestReplicasShareWork(t *testing.T) {
+	t.Parallel()
 	dsn := storetest.PostgresURL(t)
 	open := func() store.Store {
 		st, err := store.OpenPostgres(context.Background(), dsn)
@@ -206,6 +210,7 @@ func TestReplicasShareWork(t *testing.T) {
 // opts in to paid broadcasts (or Telegram holds the bot to 30/s); at or
 // below it no send does.
 func TestPaidBroadcastOptIn(t *testing.T) {
+	t.Parallel()
 	for _, c := range []struct {
 		rate float64
 		want string

@@ -15,8 +15,9 @@ import (
 // that are not bridged (in a group, on a game button) are still answered,
 // so the person's client stops its spinner, and reach Turn as nothing.
 func TestSkippedUpdatesFromFixtures(t *testing.T) {
+	t.Parallel()
 	eachStore(t, func(t *testing.T, st store.Store) {
-		h := newHarness(t, st, harnessOpts{})
+		h := newHarness(t, st, harnessOpts{unpaced: true})
 		secret := h.ch.WebhookSecret()
 		for _, f := range []string{"empty_message", "photo_empty", "private_negative_chat", "dice", "poll"} {
 			t.Run(f, func(t *testing.T) {
@@ -60,8 +61,9 @@ func TestSkippedUpdatesFromFixtures(t *testing.T) {
 // answer 503, so Turn and Telegram keep its messages and retry (a 404 would
 // make Turn give up); once enabled again, the retry is accepted and sent.
 func TestDisabledChannelWebhooks(t *testing.T) {
+	t.Parallel()
 	eachStore(t, func(t *testing.T, st store.Store) {
-		h := newHarness(t, st, harnessOpts{})
+		h := newHarness(t, st, harnessOpts{unpaced: true})
 		cfg := h.ch.Config
 		secret := h.ch.WebhookSecret()
 		h.svc.PauseChannel(numberID)

@@ -37,9 +37,10 @@ func (h *harness) personWrites(t testing.TB, chat int64, text string) turn.Inbou
 // however many Telegram messages it took, with the recipient and a unix
 // timestamp.
 func TestStatusSentOncePerMessage(t *testing.T) {
+	t.Parallel()
 	long := strings.Repeat("A sentence that will be split into several Telegram messages. ", 150)
 	eachStore(t, func(t *testing.T, st store.Store) {
-		h := newHarness(t, st, harnessOpts{})
+		h := newHarness(t, st, harnessOpts{unpaced: true})
 		img := h.turn.HostMedia([]byte("jpeg"), "image/jpeg")
 		cases := []struct {
 			name  string
@@ -89,10 +90,11 @@ func TestStatusSentOncePerMessage(t *testing.T) {
 // "delivered" then "read" for every earlier message not yet read, once;
 // not at all when read receipts are switched off.
 func TestStatusDeliveredAndRead(t *testing.T) {
+	t.Parallel()
 	for _, receipts := range []bool{true, false} {
 		t.Run(fmt.Sprintf("receipts=%v", receipts), func(t *testing.T) {
 			eachStore(t, func(t *testing.T, st store.Store) {
-				h := newHarness(t, st, harnessOpts{readReceipts: receipts})
+				h := newHarness(t, st, harnessOpts{unpaced: true, readReceipts: receipts})
 				other := chatID + 1
 				id1 := h.sendTurnOK(textPayload(chatID, "first"))
 				id2 := h.sendTurnOK(textPayload(chatID, "second"))
@@ -161,6 +163,7 @@ func TestStatusDeliveredAndRead(t *testing.T) {
 // the next message fails at once without a Telegram call, until the person
 // writes again.
 func TestStatusFailedWhenTelegramRefuses(t *testing.T) {
+	t.Parallel()
 	cases := []struct {
 		name         string
 		refuse       func(tg *telegramtest.Server, chat int64)
@@ -173,7 +176,7 @@ func TestStatusFailedWhenTelegramRefuses(t *testing.T) {
 		{"blocked, turn refuses failed", (*telegramtest.Server).Block, "blocked", false},
 	}
 	eachStore(t, func(t *testing.T, st store.Store) {
-		h := newHarness(t, st, harnessOpts{})
+		h := newHarness(t, st, harnessOpts{unpaced: true})
 		ctx := context.Background()
 		for i, c := range cases {
 			t.Run(c.name, func(t *testing.T) {

@@ -67,7 +67,11 @@ type harnessOpts struct {
 	// fakeLimits overrides the fake Telegram's rate limits (default: on,
 	// at Telegram's published limits).
 	fakeLimits *telegramtest.RateLimits
-	lease      time.Duration
+	// unpaced lifts the send rates on both sides (the service's and the
+	// fake's) for a test that is not about them, so that nothing waits for
+	// a token; limits and fakeLimits, when set, still win.
+	unpaced bool
+	lease   time.Duration
 	// mediaAllowed, when set, replaces the networks media fetches may
 	// reach (default: loopback, where the tests serve their links).
 	mediaAllowed []netip.Prefix
@@ -108,8 +112,11 @@ func newHarness(t testing.TB, st store.Store, o harnessOpts) *harness {
 		h.tg.AllowInsecureWebhooks(true)
 		h.turn = turntest.NewServer()
 		h.turn.AddNumber(numberID, turnToken)
-		if o.fakeLimits != nil {
+		switch {
+		case o.fakeLimits != nil:
 			h.tg.SetRateLimits(*o.fakeLimits)
+		case o.unpaced:
+			h.tg.SetRateLimits(telegramtest.RateLimits{Disabled: true})
 		}
 	}
 
@@ -129,8 +136,11 @@ func newHarness(t testing.TB, st store.Store, o harnessOpts) *harness {
 	r := mux.NewRouter()
 	h.srv = httptest.NewServer(r)
 	limits := bot.Limits{PerSecond: o.rate}
-	if o.limits != nil {
+	switch {
+	case o.limits != nil:
 		limits = *o.limits
+	case o.unpaced:
+		limits = unpacedLimits
 	}
 	if o.mediaAllowed == nil {
 		o.mediaAllowed = loopback
@@ -189,6 +199,10 @@ func (h *harness) close() {
 		h.t.Errorf("the bot token appeared in the logs")
 	}
 }
+
+// unpacedLimits are the service's limits of an unpaced harness: far above
+// anything a test sends, to one chat, a group or the whole bot.
+var unpacedLimits = bot.Limits{PerSecond: 1000, ChatPerSecond: 1000, ChatBurst: 100, GroupPerMinute: 60000}
 
 func ctxT(t testing.TB) context.Context {
 	ctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
@@ -249,8 +263,20 @@ func (h *harness) jobs(kind store.Kind, state store.State) []store.JobInfo {
 }
 
 // eachStore runs fn on the embedded store and, when PostgreSQL answers (or
-// CI requires it), on PostgreSQL.
+// CI requires it), on PostgreSQL, the two in parallel: each has its own
+// store and harness. Parallel subtests run once the calling function has
+// returned, so nothing may follow eachStore in it (no check after, no
+// defer: use t.Cleanup); eachStoreSerial is for the tests that need that,
+// or that measure memory or time.
 func eachStore(t *testing.T, fn func(t *testing.T, st store.Store)) {
+	storetest.Each(t, func(t *testing.T, st store.Store) {
+		t.Parallel()
+		fn(t, st)
+	})
+}
+
+// eachStoreSerial is eachStore with one store after the other.
+func eachStoreSerial(t *testing.T, fn func(t *testing.T, st store.Store)) {
 	storetest.Each(t, fn)
 }
 
@@ -379,7 +405,12 @@ func (h *harness) waitSendCalls(t testing.TB, chat int64, n int) []telegramtest.
 // id and returns it.
 func (h *harness) waitStatus(t testing.TB, id, status string) turn.StatusObject {
 	t.Helper()
-	ctx := ctxT(t)
+	return h.waitStatusUntil(ctxT(t), t, id, status)
+}
+
+// waitStatusUntil is waitStatus giving up when ctx ends.
+func (h *harness) waitStatusUntil(ctx context.Context, t testing.TB, id, status string) turn.StatusObject {
+	t.Helper()
 	for n := 1; ; {
 		got, err := h.turn.WaitStatuses(ctx, numberID, n)
 		for _, s := range got {

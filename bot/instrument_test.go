@@ -5,6 +5,7 @@ import "testing"
 // TestMetricLabels checks that the labels taken from request paths are
 // the bounded names they should be, and never hold the bot token.
 func TestMetricLabels(t *testing.T) {
+	t.Parallel()
 	for _, tc := range []struct {
 		path, telegram, turn string
 	}{

@@ -42,6 +42,7 @@ func (d *dripReader) Read(p []byte) (int, error) {
 }
 
 func TestIdleReaderCutsOnlyAPause(t *testing.T) {
+	// Serial: it relies on 20 ms sleeps staying well under 100 ms.
 	cut := make(chan struct{}, 1)
 	// Bytes every 20 ms for 300 ms under an idle limit of 100 ms: never cut.
 	r := newIdleReader(&dripReader{n: 15, gap: 20 * time.Millisecond}, 100*time.Millisecond, func() { cut <- struct{}{} })

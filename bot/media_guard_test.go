@@ -7,6 +7,7 @@ import (
 )
 
 func TestDialGuard(t *testing.T) {
+	t.Parallel()
 	allowed, err := ParseNetworks("10.1.0.0/16, 192.0.2.7,fd00:1::/32")
 	if err != nil {
 		t.Fatal(err)
@@ -48,6 +49,7 @@ func TestDialGuard(t *testing.T) {
 }
 
 func TestParseNetworks(t *testing.T) {
+	t.Parallel()
 	for _, c := range []struct {
 		in   string
 		want []netip.Prefix
