@@ -82,7 +82,7 @@ func (s *Service) deliverOutbound(ctx context.Context, ch *Channel, t *delivery.
 		}
 		t.OnDone(done)
 	}
-	messagesDelivered.WithLabelValues("to_telegram", p.Kind).Inc()
+	messagesDelivered.WithLabelValues(ch.Config.Key, "to_telegram").Inc()
 	return nil
 }
 

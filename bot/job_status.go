@@ -63,6 +63,6 @@ func (s *Service) deliverStatus(ctx context.Context, ch *Channel, t *delivery.Ta
 	if err != nil {
 		return classifyTurn(err)
 	}
-	messagesDelivered.WithLabelValues("to_turn", "status_"+p.Status).Inc()
+	statusesSent.WithLabelValues(ch.Config.Key, p.Status).Inc()
 	return nil
 }

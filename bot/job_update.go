@@ -66,7 +66,7 @@ func (s *Service) deliverMessage(ctx context.Context, ch *Channel, t *delivery.T
 	if err := ch.Turn.SendMessage(ctx, &in); err != nil {
 		return classifyTurn(err)
 	}
-	messagesDelivered.WithLabelValues("to_turn", in.Message.Type).Inc()
+	messagesDelivered.WithLabelValues(ch.Config.Key, "to_turn").Inc()
 	t.OnDone(s.afterInbound(ch, msg.Chat.ID, store.MessageMap{
 		Channel: ch.Config.Key, ChatID: msg.Chat.ID, TelegramID: msg.ID, TurnID: in.Message.ID,
 	}))

@@ -75,7 +75,7 @@ func (s *Service) deliverCallback(ctx context.Context, ch *Channel, t *delivery.
 	if err := ch.Turn.SendMessage(ctx, &in); err != nil {
 		return classifyTurn(err)
 	}
-	messagesDelivered.WithLabelValues("to_turn", in.Message.Type).Inc()
+	messagesDelivered.WithLabelValues(ch.Config.Key, "to_turn").Inc()
 	t.OnDone(s.afterInbound(ch, chat, store.MessageMap{}))
 	return nil
 }

@@ -3,6 +3,9 @@ package bot
 import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promauto"
+
+	"github.com/turn-telegram/turn-telegram/delivery"
+	"github.com/turn-telegram/turn-telegram/turn"
 )
 
 var (
@@ -25,12 +28,12 @@ var (
 	}, []string{"method"})
 	messagesDelivered = promauto.NewCounterVec(prometheus.CounterOpts{
 		Name: "turn_telegram_messages_delivered_total",
-		Help: "Messages delivered, by direction (to_turn, to_telegram) and kind.",
-	}, []string{"direction", "kind"})
-	messagesTotal = promauto.NewCounterVec(prometheus.CounterOpts{
-		Name: "turn_telegram_messages_total",
-		Help: "Delivery attempts per channel, by direction (to_turn, to_telegram, from_turn), job kind and result (ok, retryable, throttled, permanent, gone).",
-	}, []string{"channel", "direction", "kind", "result"})
+		Help: "Messages delivered per channel, by direction (to_turn: a person's message or press reached Turn; to_telegram: a Turn message was sent whole).",
+	}, []string{"channel", "direction"})
+	statusesSent = promauto.NewCounterVec(prometheus.CounterOpts{
+		Name: "turn_telegram_statuses_sent_total",
+		Help: "Message statuses Turn accepted, per channel and status (sent, delivered, read, failed).",
+	}, []string{"channel", "status"})
 	turnSeconds = promauto.NewHistogramVec(prometheus.HistogramOpts{
 		Name:    "turn_telegram_turn_call_seconds",
 		Help:    "Latency of Turn API calls, by endpoint (messages, statuses, media).",
@@ -46,10 +49,55 @@ var (
 	}, []string{"channel", "upstream"})
 )
 
+// Label values every series starts with, at 0, so that dashboards show
+// zeros and alerts on an increase see the first event.
+var (
+	updateResults   = []string{"stored", "duplicate"}
+	skipReasons     = []string{"group_chat", "channel_chat", "channel_post", "edited_message", "edited_channel_post", "service_message", "empty_message", "malformed_message", "missing_chat", "callback_without_data", "inline_callback_query", "malformed"}
+	outboundResults = []string{"stored", "repeat", "bad_signature", "bad_request", "too_large", "unavailable"}
+	telegramMethods = []string{"getMe", "setWebhook", "deleteWebhook", "getWebhookInfo", "getFile", "download", "answerCallbackQuery", "editMessageReplyMarkup"}
+	turnEndpoints   = []string{"messages", "statuses", "numbers", "media"}
+	statuses        = []string{turn.StatusSent, turn.StatusDelivered, turn.StatusRead, turn.StatusFailed}
+)
+
+func init() {
+	for _, r := range updateResults {
+		updatesAccepted.WithLabelValues(r).Add(0)
+	}
+	for _, r := range skipReasons {
+		updatesSkipped.WithLabelValues(r).Add(0)
+	}
+	for _, r := range outboundResults {
+		outboundAccepted.WithLabelValues(r).Add(0)
+	}
+	for _, m := range telegramMethods {
+		telegramSeconds.WithLabelValues(m)
+	}
+	for _, e := range turnEndpoints {
+		turnSeconds.WithLabelValues(e)
+	}
+}
+
+// startChannel creates a served channel's series at 0.
+func startChannel(key string) {
+	for _, d := range []string{"to_turn", "to_telegram"} {
+		messagesDelivered.WithLabelValues(key, d).Add(0)
+	}
+	for _, st := range statuses {
+		statusesSent.WithLabelValues(key, st).Add(0)
+	}
+	for _, up := range []string{"telegram", "turn"} {
+		rateLimited.WithLabelValues(key, up).Add(0)
+	}
+	delivery.StartChannel(key)
+}
+
 // forgetChannel drops a removed channel's series, so that per-channel
 // labels stay bounded by the channels served.
 func forgetChannel(key string) {
-	messagesTotal.DeletePartialMatch(prometheus.Labels{"channel": key})
+	messagesDelivered.DeletePartialMatch(prometheus.Labels{"channel": key})
+	statusesSent.DeletePartialMatch(prometheus.Labels{"channel": key})
+	delivery.ForgetChannel(key)
 	rateLimited.DeletePartialMatch(prometheus.Labels{"channel": key})
 	credentialsRefused.DeletePartialMatch(prometheus.Labels{"channel": key})
 }

@@ -142,6 +142,7 @@ func (s *Service) AddChannel(cfg ChannelConfig) (*Channel, error) {
 	s.mu.Lock()
 	s.channels[cfg.Key] = ch
 	delete(s.paused, cfg.Key)
+	startChannel(cfg.Key)
 	s.mu.Unlock()
 	return ch, nil
 }
@@ -228,26 +229,8 @@ func (s *Service) withChannel(h func(context.Context, *Channel, *delivery.Task) 
 			// messages wait for it without spending their attempts.
 			return delivery.Throttle(fmt.Errorf("channel %q has no Turn token yet", t.Channel), 15*time.Second)
 		}
-		err := h(ctx, ch, t)
-		result := "ok"
-		if err != nil {
-			c, _ := delivery.ClassOf(err)
-			result = c.String()
-		}
-		messagesTotal.WithLabelValues(ch.Config.Key, direction(t.Kind), string(t.Kind), result).Inc()
-		return err
+		return h(ctx, ch, t)
 	}
-}
-
-// direction says which way a job of kind moves a message.
-func direction(k store.Kind) string {
-	switch k {
-	case store.KindOutbound:
-		return "to_telegram"
-	case store.KindFetch:
-		return "from_turn"
-	}
-	return "to_turn"
 }
 
 // Setup prepares Telegram for the channel's update source: registers the

@@ -332,7 +332,7 @@ func (e *Engine) run(ctx context.Context, j store.Job) {
 		err = safeCall(ctx, h, t)
 		stop()
 	}
-	observe(j.Kind, start, err)
+	observe(j.Channel, j.Kind, start, err)
 
 	ferr := e.settle(ctx, log, t, err, start)
 	for wait := 100 * time.Millisecond; ferr != nil && !errors.Is(ferr, store.ErrLeaseLost) && wait < 30*time.Second; wait *= 2 {

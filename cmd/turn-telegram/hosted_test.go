@@ -308,8 +308,8 @@ func TestHostedTwoReplicas(t *testing.T) {
 	// The metrics move: deliveries per channel, and a queue while Telegram is down.
 	for _, key := range []string{"clinic", "school"} {
 		eventually(t, key+"'s deliveries counted", func() bool {
-			return metricSum(t, "turn_telegram_messages_total", map[string]string{"channel": key, "direction": "to_turn", "result": "ok"}, a.url, b.url) >= 1 &&
-				metricSum(t, "turn_telegram_messages_total", map[string]string{"channel": key, "direction": "to_telegram", "result": "ok"}, a.url, b.url) >= 1
+			return metricSum(t, "turn_telegram_job_attempts_total", map[string]string{"channel": key, "kind": "update", "result": "ok"}, a.url, b.url) >= 1 &&
+				metricSum(t, "turn_telegram_job_attempts_total", map[string]string{"channel": key, "kind": "outbound", "result": "ok"}, a.url, b.url) >= 1
 		})
 		eventually(t, key+"'s webhook reported healthy", func() bool {
 			return metricSum(t, "turn_telegram_webhook_healthy", map[string]string{"channel": key}, a.url) == 1
@@ -321,7 +321,7 @@ func TestHostedTwoReplicas(t *testing.T) {
 	}
 	eventually(t, "the waiting message shows in the queue metrics", func() bool {
 		return metricSum(t, "turn_telegram_queue_jobs", map[string]string{"channel": "school", "kind": "outbound", "state": "pending"}, a.url) == 1 &&
-			metricSum(t, "turn_telegram_messages_total", map[string]string{"channel": "school", "result": "retryable"}, a.url, b.url) >= 1
+			metricSum(t, "turn_telegram_job_attempts_total", map[string]string{"channel": "school", "result": "retryable"}, a.url, b.url) >= 1
 	})
 	f.tg.SetDown(false)
 	eventually(t, "the waiting message was sent", func() bool { return len(f.tg.SentBy(schoolBotToken, schoolChat)) == 2 })

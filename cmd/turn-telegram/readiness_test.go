@@ -14,7 +14,11 @@ import (
 // answers: the pod serves nobody, so it must leave the rotation.
 func TestReadinessRefusedToken(t *testing.T) {
 	f := newFakes(t)
+	// A channel key of its own: the metrics are the process's.
+	const number = "5e1d7c3a-readiness-test-00000000001"
+	f.turn.AddNumber(number, testTurnToken)
 	e := f.baseEnv(t)
+	e["TURN_NUMBER_ID"] = number
 	e["TELEGRAM_BOT_TOKEN"] = "7000000001:AArevokedREVOKEDrevokedREVOKEDrevok"
 	e["ADMIN_TOKEN"] = "admin-token-0123456789abcdef"
 	ctx, cancel := context.WithCancel(context.Background())
@@ -54,10 +58,10 @@ func TestReadinessRefusedToken(t *testing.T) {
 	if status, _ := get("/healthz"); status != http.StatusOK {
 		t.Errorf("healthz %d, want 200: the process is alive", status)
 	}
-	if v := metricSum(t, "turn_telegram_credentials_refused", map[string]string{"channel": testNumberID, "upstream": "telegram"}, url); v != 1 {
+	if v := metricSum(t, "turn_telegram_credentials_refused", map[string]string{"channel": number, "upstream": "telegram"}, url); v != 1 {
 		t.Errorf("turn_telegram_credentials_refused{upstream=telegram} = %v, want 1", v)
 	}
-	if v := metricSum(t, "turn_telegram_credentials_refused", map[string]string{"channel": testNumberID, "upstream": "turn"}, url); v != 0 {
+	if v := metricSum(t, "turn_telegram_credentials_refused", map[string]string{"channel": number, "upstream": "turn"}, url); v != 0 {
 		t.Errorf("turn_telegram_credentials_refused{upstream=turn} = %v, want 0", v)
 	}
 	if strings.Contains(log.String(), "revokedREVOKED") {

@@ -165,7 +165,7 @@ func New(ctx context.Context, cfg Config) (*App, error) {
 	if cfg.AdminToken != "" {
 		adm = &admin{token: cfg.AdminToken, reg: a.reg, st: a.st, syncer: a.syncer, healer: a.healer, svc: a.svc, red: cfg.Redactor, log: log}
 	}
-	a.handler = newRouter(routes{svc: a.svc, st: a.st, admin: adm, metrics: metricsHandler(a.st, a.healer), unready: a.unready})
+	a.handler = newRouter(routes{svc: a.svc, st: a.st, admin: adm, metrics: metricsHandler(a.st, a.svc.Channels, a.healer), unready: a.unready})
 	ok = true
 	return a, nil
 }

@@ -15,9 +15,9 @@ import (
 // metricsHandler serves the process-wide metrics with this run's
 // collectors: the queue per channel and the collectors given (the webhook
 // healer's).
-func metricsHandler(st store.Operator, more ...prometheus.Collector) http.Handler {
+func metricsHandler(st store.Operator, served func() []string, more ...prometheus.Collector) http.Handler {
 	run := prometheus.NewRegistry()
-	run.MustRegister(newQueueCollector(st, 5*time.Second), buildInfoGauge(BuildInfo()))
+	run.MustRegister(newQueueCollector(st, served, 5*time.Second), buildInfoGauge(BuildInfo()))
 	for _, c := range more {
 		run.MustRegister(c)
 	}
@@ -50,17 +50,26 @@ var (
 // channel label's values are the channels with jobs: bounded by the
 // channels served (and those removed with jobs left).
 type queueCollector struct {
-	st  store.Operator
-	ttl time.Duration
+	st     store.Operator
+	served func() []string // channels whose series show even at 0
+	ttl    time.Duration
 
 	mu    sync.Mutex
 	at    time.Time
 	stats []store.QueueStat
 }
 
-func newQueueCollector(st store.Operator, ttl time.Duration) *queueCollector {
-	return &queueCollector{st: st, ttl: ttl}
+func newQueueCollector(st store.Operator, served func() []string, ttl time.Duration) *queueCollector {
+	return &queueCollector{st: st, served: served, ttl: ttl}
 }
+
+// queueKinds and queueStates are the series every served channel has, at 0
+// when nothing waits, so that a dashboard shows an empty queue as 0 and not
+// as no data.
+var (
+	queueKinds  = []store.Kind{store.KindUpdate, store.KindOutbound, store.KindStatus, store.KindFetch}
+	queueStates = []store.State{store.StatePending, store.StateDead}
+)
 
 func (q *queueCollector) Describe(ch chan<- *prometheus.Desc) {
 	ch <- queueJobsDesc
@@ -79,9 +88,23 @@ func (q *queueCollector) Collect(ch chan<- prometheus.Metric) {
 	stats := q.stats
 	q.mu.Unlock()
 	now := time.Now()
+	type series struct{ channel, kind, state string }
+	seen := map[series]bool{}
 	for _, s := range stats {
+		seen[series{s.Channel, string(s.Kind), string(s.State)}] = true
 		labels := []string{s.Channel, string(s.Kind), string(s.State)}
 		ch <- prometheus.MustNewConstMetric(queueJobsDesc, prometheus.GaugeValue, float64(s.Count), labels...)
 		ch <- prometheus.MustNewConstMetric(queueOldestDesc, prometheus.GaugeValue, max(now.Sub(s.Oldest).Seconds(), 0), labels...)
+	}
+	for _, c := range q.served() {
+		for _, k := range queueKinds {
+			for _, st := range queueStates {
+				if seen[series{c, string(k), string(st)}] {
+					continue
+				}
+				ch <- prometheus.MustNewConstMetric(queueJobsDesc, prometheus.GaugeValue, 0, c, string(k), string(st))
+				ch <- prometheus.MustNewConstMetric(queueOldestDesc, prometheus.GaugeValue, 0, c, string(k), string(st))
+			}
+		}
 	}
 }
