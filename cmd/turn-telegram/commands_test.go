@@ -23,7 +23,7 @@ func TestHelpTouchesNothing(t *testing.T) {
 	for _, args := range [][]string{
 		{"-h"}, {"--help"}, {"help"},
 		{"serve", "-h"}, {"migrate", "-h"}, {"migrate", "--help"}, {"queue", "-h"}, {"queue", "list", "-h"},
-		{"channels", "-h"}, {"channels", "add", "-h"}, {"version", "-h"},
+		{"channels", "-h"}, {"channels", "add", "-h"}, {"version", "-h"}, {"health", "-h"},
 	} {
 		t.Run(strings.Join(args, " "), func(t *testing.T) {
 			var out, errOut syncBuffer
@@ -93,4 +93,23 @@ func failureMessage(t *testing.T, out string) string {
 		t.Errorf("a configuration failure without its setting: %q", out)
 	}
 	return line.Msg
+}
+
+// TestHealthCommand: `health` answers for the service beside it: 0 when
+// ready, 1 with the reason when not or when nothing listens.
+func TestHealthCommand(t *testing.T) {
+	f := newFakes(t)
+	e := f.baseEnv(t)
+	s := startService(t, e)
+	for _, args := range [][]string{{"health"}, {"health", "-live"}} {
+		var out, errOut syncBuffer
+		if code := runIO(context.Background(), args, e.getenv, &out, &errOut); code != 0 {
+			t.Errorf("%v against a ready service: exit %d, %q", args, code, errOut.String())
+		}
+	}
+	s.stop(t)
+	var out, errOut syncBuffer
+	if code := runIO(context.Background(), []string{"health"}, e.getenv, &out, &errOut); code != 1 || !strings.Contains(errOut.String(), "health") {
+		t.Errorf("health with nothing listening: exit %d, %q; want 1", code, errOut.String())
+	}
 }

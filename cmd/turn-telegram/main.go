@@ -4,6 +4,7 @@
 //	turn-telegram migrate   apply the embedded database migrations and exit
 //	turn-telegram queue     list, retry or discard waiting and dead deliveries
 //	turn-telegram channels  add, list, change and remove hosted channels
+//	turn-telegram health    ask the running service whether it is ready
 //	turn-telegram version   the build's version
 //
 // Configuration comes from the environment; see README.md. This package
@@ -66,6 +67,7 @@ var commands = []command{
 		}, true},
 	{"queue", "see, retry or discard waiting and dead deliveries", queueUsage, queue, false},
 	{"channels", "add, list, change and remove the channels kept in the store", channelsUsage, channelsCmd, false},
+	{"health", "check the service beside it (container health checks)", healthUsage, health, false},
 	{"version", "print the build's version", "usage: turn-telegram version",
 		func(_ context.Context, _ []string, _ func(string) string, stdout, _ io.Writer) error {
 			_, err := fmt.Fprintln(stdout, app.BuildInfo().String())
