@@ -9,12 +9,14 @@ import (
 )
 
 func TestPostgres(t *testing.T) {
+	t.Parallel()
 	storetest.Run(t, func(t *testing.T) store.Store { return storetest.Postgres(t) })
 }
 
 // TestPostgresReplicas runs the concurrency checks across three stores
 // (three pools, as three processes) on one database.
 func TestPostgresReplicas(t *testing.T) {
+	t.Parallel()
 	dsn := storetest.PostgresURL(t)
 	var stores []store.Store
 	for range 3 {
@@ -39,6 +41,7 @@ func TestPostgresReplicas(t *testing.T) {
 }
 
 func TestOpenPostgresErrors(t *testing.T) {
+	t.Parallel()
 	if _, err := store.OpenPostgres(t.Context(), "postgres://%zz"); err == nil {
 		t.Error("OpenPostgres accepted a malformed URL")
 	}

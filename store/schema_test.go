@@ -15,6 +15,7 @@ import (
 // TestCheckSchemaBehind checks that a database missing the newest
 // migration is reported as behind, and is current once migrated.
 func TestCheckSchemaBehind(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	db, err := sql.Open("sqlite", filepath.Join(dir, "turn-telegram.db"))
 	if err != nil {

@@ -110,6 +110,7 @@ func openSQLite(t *testing.T, dir string) *store.SQLite {
 }
 
 func TestSQLiteLockSameProcess(t *testing.T) {
+	t.Parallel()
 	if runtime.GOOS == "windows" || runtime.GOOS == "plan9" {
 		t.Skipf("no directory lock on %s", runtime.GOOS)
 	}
@@ -133,6 +134,7 @@ func TestSQLiteLockSameProcess(t *testing.T) {
 }
 
 func TestSQLiteLockOtherProcess(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	s := openSQLite(t, dir)
 	out, err := child(t, "open", dir).CombinedOutput()
@@ -154,6 +156,7 @@ func TestSQLiteLockOtherProcess(t *testing.T) {
 // TestSQLiteKilledProcess kills (SIGKILL) a process right after a write was
 // acknowledged: the write is there, and the lock died with the process.
 func TestSQLiteKilledProcess(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	cmd := child(t, "hold", dir)
 	stdout, err := cmd.StdoutPipe()
@@ -198,6 +201,7 @@ func TestSQLiteKilledProcess(t *testing.T) {
 }
 
 func TestSQLiteReopen(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	ctx := t.Context()
 	s := openSQLite(t, dir)
@@ -261,6 +265,7 @@ func TestSQLiteReopen(t *testing.T) {
 }
 
 func TestSQLiteRejectsBadDirectory(t *testing.T) {
+	t.Parallel()
 	file := filepath.Join(t.TempDir(), "file")
 	if err := os.WriteFile(file, nil, 0o600); err != nil {
 		t.Fatal(err)

@@ -8,6 +8,7 @@ import (
 // TestSQLitePragmas checks the settings durability and the single-writer
 // design rest on, on the connections themselves.
 func TestSQLitePragmas(t *testing.T) {
+	t.Parallel()
 	s, err := OpenSQLite(t.Context(), t.TempDir())
 	if err != nil {
 		t.Fatal(err)

@@ -8,5 +8,6 @@ import (
 )
 
 func TestSQLite(t *testing.T) {
+	t.Parallel()
 	storetest.Run(t, func(t *testing.T) store.Store { return storetest.SQLite(t) })
 }
