@@ -5,8 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"mime"
-	"path"
 	"time"
 
 	tgbot "github.com/go-telegram/bot"
@@ -101,7 +99,7 @@ func (s *Service) inputFile(ctx context.Context, ch *Channel, method string, m s
 	}
 	name := m.Filename
 	if name == "" {
-		name = "file" + extFor(m.MimeType)
+		name = "file" + extensionFor(m.MimeType)
 	}
 	return &models.InputFileUpload{Filename: name, Data: body}
 }
@@ -166,19 +164,6 @@ func sentFileID(m *models.Message) string {
 		return m.Sticker.FileID
 	case m.Animation != nil:
 		return m.Animation.FileID
-	}
-	return ""
-}
-
-func extFor(mimeType string) string {
-	if exts, _ := mime.ExtensionsByType(mimeType); len(exts) > 0 {
-		return exts[0]
-	}
-	switch path.Base(mimeType) {
-	case "ogg":
-		return ".ogg"
-	case "mp4":
-		return ".mp4"
 	}
 	return ""
 }
