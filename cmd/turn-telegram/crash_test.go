@@ -39,8 +39,13 @@ func TestKill9(t *testing.T) {
 	if testing.Short() {
 		t.Skip("starts child processes")
 	}
+	// In parallel with the other tests of processes of their own: the
+	// services are children with their own fakes, metrics and default
+	// logger, unlike the services the serial tests run in this process.
+	t.Parallel()
 	for _, name := range []string{"sqlite", "postgres"} {
 		t.Run(name, func(t *testing.T) {
+			t.Parallel()
 			env := map[string]string{}
 			if name == "postgres" {
 				env["DATABASE_URL"] = storetest.PostgresURL(t)

@@ -215,6 +215,7 @@ func startProcess(t *testing.T, e testEnv) *service {
 // line and no admin answer holds a secret, and every log line about a
 // channel names it.
 func TestHostedTwoReplicas(t *testing.T) {
+	t.Parallel() // its replicas are processes of their own, as in TestKill9
 	f := newFakes(t)
 	f.tg.AddBot(clinicBotToken, "clinic_bot", "Clinic")
 	f.tg.AddBot(schoolBotToken, "school_bot", "School")
