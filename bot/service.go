@@ -69,6 +69,7 @@ type Service struct {
 	mu       sync.RWMutex
 	channels map[string]*Channel
 	paused   map[string]bool // disabled channels: answered 503, not 404
+	outage   storeOutage
 }
 
 // Channel is one live binding with its clients.

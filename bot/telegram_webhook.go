@@ -55,10 +55,12 @@ func (s *Service) TelegramWebhook(w http.ResponseWriter, r *http.Request, key st
 	}
 	ids, err := s.st.Enqueue(r.Context(), store.Batch{Jobs: []store.NewJob{job}})
 	if err != nil {
+		s.outage.failed()
 		ch.log.Error("store update failed; Telegram will redeliver", "err", err)
 		writeProblem(w, http.StatusServiceUnavailable, "storage unavailable")
 		return
 	}
+	s.storeWritten()
 	updatesAccepted.WithLabelValues(dupLabel(ids[0] == 0)).Inc()
 	s.notify(store.KindUpdate)
 	w.WriteHeader(http.StatusOK)

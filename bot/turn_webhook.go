@@ -101,11 +101,13 @@ func (s *Service) turnWebhook(w http.ResponseWriter, r *http.Request, key string
 	digest := sha256.Sum256(body)
 	id, err := s.st.Accept(r.Context(), store.Request{Channel: key, Digest: digest[:], TurnID: turnID}, b)
 	if err != nil {
+		s.outage.failed()
 		log.Error("store outbound failed; Turn will retry", "err", err)
 		outboundAccepted.WithLabelValues("unavailable").Inc()
 		turn.WriteError(w, http.StatusServiceUnavailable, map[string]any{"store": []string{"is unavailable"}})
 		return
 	}
+	s.storeWritten()
 	if id != turnID {
 		log.Info("turn retried a message already accepted; answered with its id", "first_turn_id", id)
 		outboundAccepted.WithLabelValues("repeat").Inc()

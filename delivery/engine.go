@@ -105,6 +105,7 @@ type Engine struct {
 	kinds    []store.Kind
 	live     atomic.Pointer[[]*pool] // the pools of the current Run
 	now      func() time.Time
+	outages  outages
 }
 
 // New makes an engine over st.
@@ -366,7 +367,8 @@ func (e *Engine) settle(ctx context.Context, log *slog.Logger, t *Task, err erro
 	case err == nil:
 		ferr = e.st.Complete(ctx, t.Job, t.done)
 		if ferr == nil {
-			log.Debug("job done", "took", time.Since(start))
+			log.Debug("job done", "took", time.Since(start).String())
+			e.outages.succeeded(e.opt.Logger, t.Channel, t.Kind, e.now())
 		}
 	case class == ClassThrottled:
 		log.Info("job throttled", "wait", wait.String(), "err", err)
@@ -380,6 +382,7 @@ func (e *Engine) settle(ctx context.Context, log *slog.Logger, t *Task, err erro
 			ferr = e.kill(ctx, log, t, fmt.Sprintf("gave up after %s: %v", age.Round(time.Second), err))
 		} else {
 			d := e.backoff(t.Attempts)
+			e.outages.failed(t.Channel, t.Kind, e.now())
 			log.Warn("job failed; will retry", "err", err, "retry_in", d.String())
 			ferr = e.st.Retry(ctx, t.Job, e.now().Add(d), err.Error(), false)
 		}

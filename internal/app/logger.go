@@ -70,6 +70,10 @@ func NewLogger(w io.Writer, level string, r *Redactor) *slog.Logger {
 		Level: lv,
 		ReplaceAttr: func(_ []string, a slog.Attr) slog.Attr {
 			switch a.Value.Kind() {
+			case slog.KindDuration:
+				// One duration format in every line: Go's ("1.5s", "932ms"),
+				// never nanoseconds beside such strings.
+				return slog.String(a.Key, a.Value.Duration().String())
 			case slog.KindString:
 				return slog.String(a.Key, r.String(a.Value.String()))
 			case slog.KindAny:
