@@ -113,3 +113,23 @@ func TestHealthCommand(t *testing.T) {
 		t.Errorf("health with nothing listening: exit %d, %q; want 1", code, errOut.String())
 	}
 }
+
+// TestHelpListsSettings: help lists every setting with its default, from
+// the table the configuration is read from.
+func TestHelpListsSettings(t *testing.T) {
+	var out, errOut syncBuffer
+	if code := runIO(context.Background(), []string{"help"}, testEnv{}.getenv, &out, &errOut); code != 0 {
+		t.Fatalf("help exited %d", code)
+	}
+	for _, s := range settings {
+		line := ""
+		for _, l := range strings.Split(out.String(), "\n") {
+			if strings.HasPrefix(strings.TrimSpace(l), s.name+" ") {
+				line = l
+			}
+		}
+		if line == "" || (s.def != "" && !strings.Contains(line, s.def)) {
+			t.Errorf("help does not list %s with its default %q: %q", s.name, s.def, line)
+		}
+	}
+}

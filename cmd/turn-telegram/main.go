@@ -147,7 +147,14 @@ func usage() string {
 	for _, c := range commands {
 		fmt.Fprintf(&b, "  %-9s %s\n", c.name, c.summary)
 	}
-	b.WriteString("  --version print the build's version\n")
-	b.WriteString("Configuration is read from the environment: see README.md.")
-	return b.String()
+	b.WriteString("  --version print the build's version\n\n")
+	b.WriteString("Settings, from the environment (each also as NAME_FILE, a file holding the value; see README.md):\n")
+	for _, s := range settings {
+		def := s.def
+		if def == "" {
+			def = "-"
+		}
+		fmt.Fprintf(&b, "  %-24s %-26s %s\n", s.name, def, s.doc)
+	}
+	return strings.TrimRight(b.String(), "\n")
 }
