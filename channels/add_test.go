@@ -17,6 +17,7 @@ import (
 // Turn's documentation gives, its number and secret are stored sealed, and
 // the bot's webhook is registered with a secret token of its own.
 func TestAddCreatesTurnChannel(t *testing.T) {
+	t.Parallel()
 	storetest.Each(t, func(t *testing.T, st store.Store) {
 		w := newWorld(t, st)
 		v := w.add(t, channels.AddRequest{BotToken: clinicToken, TurnToken: numberToken})
@@ -78,6 +79,7 @@ func TestAddCreatesTurnChannel(t *testing.T) {
 // TestAddBindsExistingChannel binds a bot to a Turn channel created
 // earlier: nothing is created at Turn.
 func TestAddBindsExistingChannel(t *testing.T) {
+	t.Parallel()
 	storetest.Each(t, func(t *testing.T, st store.Store) {
 		w := newWorld(t, st)
 		const hmac = "existing-channel-hmac-secret-0042"
@@ -115,6 +117,7 @@ func TestAddBindsExistingChannel(t *testing.T) {
 // TestAddRefuses checks that an add that cannot succeed stops before
 // anything is created at Turn, with a message naming the problem.
 func TestAddRefuses(t *testing.T) {
+	t.Parallel()
 	for _, tc := range []struct {
 		name   string
 		before func(t *testing.T, w *world)
@@ -138,6 +141,7 @@ func TestAddRefuses(t *testing.T) {
 		}, channels.AddRequest{Key: "second", BotToken: clinicToken, TurnToken: numberToken}, channels.Conflict, `already serves channel "first"`},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
 			w := newWorld(t, storetest.SQLite(t))
 			if tc.before != nil {
 				tc.before(t, w)

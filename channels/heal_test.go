@@ -59,6 +59,7 @@ func waitFor(t *testing.T, what string, cond func() bool) {
 // each way it can drift, and checks that the healer puts it right (through
 // the fake's limit of one setWebhook a second) and that updates flow again.
 func TestHealerRepairsDrift(t *testing.T) {
+	t.Parallel()
 	for _, tc := range []struct {
 		name   string
 		reason string

@@ -12,6 +12,7 @@ import (
 )
 
 func TestParseKey(t *testing.T) {
+	t.Parallel()
 	raw := make([]byte, channels.KeySize)
 	for i := range raw {
 		raw[i] = byte(i*7 + 250) // high bytes: base64 uses + and /, or - and _
@@ -49,6 +50,7 @@ func TestParseKey(t *testing.T) {
 }
 
 func TestKeyringSealOpen(t *testing.T) {
+	t.Parallel()
 	secret := []byte(`{"bot_token":"5550001111:AAclinicSECRET"}`)
 	oldKeys := keyring(t, fixedKey(1))
 	sealed, oldID, err := oldKeys.Seal("clinic", secret)

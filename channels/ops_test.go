@@ -11,6 +11,7 @@ import (
 // TestOperations runs the operator's commands after an add, each checked
 // through what it changed.
 func TestOperations(t *testing.T) {
+	t.Parallel()
 	storetest.Each(t, func(t *testing.T, st store.Store) {
 		w := newWorld(t, st)
 		w.add(t, channels.AddRequest{Key: "school", BotToken: schoolToken, NumberID: numberID, HMACSecret: "school-hmac"})

@@ -24,6 +24,7 @@ type dumper func(t *testing.T) []byte
 // every column of PostgreSQL's channels table. Without the key, a registry
 // sees the channels but not their secrets.
 func TestSecretsUnreadableWithoutKey(t *testing.T) {
+	t.Parallel()
 	for _, tc := range []struct {
 		name string
 		open func(t *testing.T) (store.Store, dumper)
@@ -146,6 +147,7 @@ func TestSecretsUnreadableWithoutKey(t *testing.T) {
 // every channel still opens, rotate-key reseals them all with the new key,
 // after which the old key is no longer needed (nor enough).
 func TestRotateKey(t *testing.T) {
+	t.Parallel()
 	storetest.Each(t, func(t *testing.T, st store.Store) {
 		w := newWorld(t, st) // sealing with key 1
 		w.add(t, channels.AddRequest{Key: "clinic", BotToken: clinicToken, TurnToken: numberToken})
@@ -184,6 +186,7 @@ func TestRotateKey(t *testing.T) {
 // TestRotateKeyReportsUnopenable checks that a channel sealed with a key
 // the keyring lacks is reported, not lost.
 func TestRotateKeyReportsUnopenable(t *testing.T) {
+	t.Parallel()
 	w := newWorld(t, storetest.SQLite(t))
 	w.add(t, channels.AddRequest{Key: "clinic", BotToken: clinicToken, TurnToken: numberToken})
 	res, err := w.registry(keyring(t, fixedKey(3), fixedKey(4))).RotateKey(t.Context())

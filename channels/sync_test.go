@@ -45,6 +45,7 @@ func (r *replica) served(t *testing.T) []string {
 // what it holds after each operation: added and enabled channels, with
 // their current settings; not disabled, removed, reserved or unopenable ones.
 func TestSyncServesStoreChannels(t *testing.T) {
+	t.Parallel()
 	storetest.Each(t, func(t *testing.T, st store.Store) {
 		w := newWorld(t, st)
 		a, b := newReplica(t, w, st, "reserved"), newReplica(t, w, st, "reserved")
@@ -122,6 +123,7 @@ func TestSyncServesStoreChannels(t *testing.T) {
 // it does not serve (a webhook call, a job) loads it without waiting for its
 // next pass.
 func TestLookupServesANewChannelAtOnce(t *testing.T) {
+	t.Parallel()
 	st := storetest.SQLite(t)
 	w := newWorld(t, st)
 	r := newReplica(t, w, st)

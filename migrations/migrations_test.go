@@ -21,6 +21,7 @@ import (
 var tables = []string{"callback_groups", "callbacks", "channels", "chats", "file_ids", "jobs", "media", "media_chunks", "message_map", "offsets", "rate_buckets", "sent_messages", "turn_requests"}
 
 func TestDialectsHaveTheSameMigrations(t *testing.T) {
+	t.Parallel()
 	pg, err := fs.Glob(migrations.Postgres, "*.sql")
 	if err != nil {
 		t.Fatal(err)
@@ -92,6 +93,7 @@ func upDownUp(t *testing.T, db *sql.DB, dialect goose.Dialect, fsys fs.FS, listT
 }
 
 func TestSQLiteUpDownUp(t *testing.T) {
+	t.Parallel()
 	db, err := sql.Open("sqlite", filepath.Join(t.TempDir(), "m.db"))
 	if err != nil {
 		t.Fatal(err)
@@ -102,6 +104,7 @@ func TestSQLiteUpDownUp(t *testing.T) {
 }
 
 func TestPostgresUpDownUp(t *testing.T) {
+	t.Parallel()
 	db, err := sql.Open("pgx", storetest.PostgresURL(t))
 	if err != nil {
 		t.Fatal(err)
