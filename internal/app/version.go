@@ -12,8 +12,28 @@ type Build struct {
 	Modified                           bool
 }
 
-// BuildInfo reads the build information Go embeds in the binary.
+// Version and Revision, when set at link time, win over Go's build
+// information, which an image build lacks (its context has no .git):
+//
+//	go build -ldflags "-X github.com/turn-telegram/turn-telegram/internal/app.Version=v1.2.3 -X github.com/turn-telegram/turn-telegram/internal/app.Revision=$(git rev-parse HEAD)"
+//
+// Empty (the default), they change nothing.
+var Version, Revision string
+
+// BuildInfo reads the build information Go embeds in the binary, with
+// Version and Revision first when they are set.
 func BuildInfo() Build {
+	b := buildInfo()
+	if Version != "" {
+		b.Version = Version
+	}
+	if Revision != "" {
+		b.Revision = Revision
+	}
+	return b
+}
+
+func buildInfo() Build {
 	b := Build{Version: "(devel)", Revision: "unknown", Time: "unknown time", GoVersion: "unknown Go"}
 	info, ok := debug.ReadBuildInfo()
 	if !ok {
