@@ -455,7 +455,8 @@ func TestTurnWebhookRefusals(t *testing.T) {
 			}
 		}
 		for _, c := range h.tg.Calls() {
-			if c.Method != "setWebhook" {
+			// Setting up and checking the webhook are the service's own.
+			if c.Method != "setWebhook" && c.Method != "getWebhookInfo" {
 				t.Errorf("refused requests reached Telegram: %s %v", c.Method, c.Params)
 			}
 		}

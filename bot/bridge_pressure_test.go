@@ -3,6 +3,7 @@ package bot_test
 import (
 	"context"
 	"fmt"
+	"net/http"
 	"strings"
 	"testing"
 	"time"
@@ -139,7 +140,8 @@ func TestBroadcastZero429AndConversationFirst(t *testing.T) {
 // 429s), keep each chat's order, and when one is killed mid-flood the other
 // takes its work over; only messages in flight at the kill may repeat.
 func TestReplicasShareWork(t *testing.T) {
-	t.Parallel()
+	// Not in parallel with other tests: zero 429s holds while the sends
+	// reach the fake about when they left, which other tests' load skews.
 	dsn := storetest.PostgresURL(t)
 	open := func() store.Store {
 		st, err := store.OpenPostgres(context.Background(), dsn)
@@ -197,8 +199,17 @@ func TestReplicasShareWork(t *testing.T) {
 	if dup := total - chats*per; dup > 16 {
 		t.Fatalf("%d duplicates: more than the killed replica could have had in flight", dup)
 	}
-	if c := a.tg.TooManyRequests(); c != 0 {
-		t.Fatalf("the replicas together exceeded the bot's limits: %d 429s", c)
+	// Sends are what the shared limits pace. A replica starting registers
+	// the webhook too, as the binary does, and may meet setWebhook's one
+	// call a second: that is retried, and not a send over the limits.
+	sends429 := 0
+	for _, c := range a.tg.Calls() {
+		if c.Status == http.StatusTooManyRequests && strings.HasPrefix(c.Method, "send") {
+			sends429++
+		}
+	}
+	if sends429 != 0 {
+		t.Fatalf("the replicas together exceeded the bot's limits: %d sends answered 429", sends429)
 	}
 	// Both replicas did some of the work.
 	if !strings.Contains(a.logs.String(), `"kind":"outbound"`) || !strings.Contains(b.logs.String(), `"kind":"outbound"`) {

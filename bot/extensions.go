@@ -13,6 +13,7 @@ import (
 // alphabetical order from the host's mime.types files, which gave
 // file.jfif, file.oga, file.f4v and file.asc.
 var preferredExtensions = map[string]string{
+	"application/octet-stream":      "", // unknown bytes: no extension is better than .bin
 	"application/pdf":               ".pdf",
 	"application/zip":               ".zip",
 	"application/gzip":              ".gz",

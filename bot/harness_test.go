@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"flag"
 	"fmt"
 	"io"
 	"log/slog"
@@ -12,6 +13,7 @@ import (
 	"net/http/httptest"
 	"net/netip"
 	"os"
+	"runtime"
 	"strconv"
 	"strings"
 	"sync"
@@ -19,16 +21,28 @@ import (
 	"testing"
 	"time"
 
-	"github.com/gorilla/mux"
-
 	"github.com/turn-telegram/turn-telegram/bot"
 	"github.com/turn-telegram/turn-telegram/bot/telegramtest"
 	"github.com/turn-telegram/turn-telegram/delivery"
+	"github.com/turn-telegram/turn-telegram/internal/app"
 	"github.com/turn-telegram/turn-telegram/store"
 	"github.com/turn-telegram/turn-telegram/store/storetest"
 	"github.com/turn-telegram/turn-telegram/turn"
 	"github.com/turn-telegram/turn-telegram/turn/turntest"
 )
+
+// TestMain runs, unless -parallel says otherwise, twice as many parallel
+// tests as there are cores: the harness tests spend most of their time
+// waiting (for polls, for a settle, for a fake's answer), not computing.
+func TestMain(m *testing.M) {
+	flag.Parse()
+	explicit := false
+	flag.Visit(func(f *flag.Flag) { explicit = explicit || f.Name == "test.parallel" })
+	if !explicit {
+		_ = flag.Set("test.parallel", strconv.Itoa(2*runtime.GOMAXPROCS(0)))
+	}
+	os.Exit(m.Run())
+}
 
 const (
 	botToken   = "123456789:AAHtestTOKENtestTOKENtestTOKEN_xyz"
@@ -51,7 +65,7 @@ type harness struct {
 	logs    *syncBuffer
 	cancel  context.CancelFunc
 	wg      sync.WaitGroup
-	engine  *delivery.Engine
+	app     *app.App
 	replica bool // shares another harness's fakes: does not close them
 }
 
@@ -129,12 +143,6 @@ func newHarness(t testing.TB, st store.Store, o harnessOpts) *harness {
 	if maxAttempts == 0 {
 		maxAttempts = 20
 	}
-	h.engine = delivery.New(st, delivery.Options{
-		Lease: o.lease, Concurrency: 16, Poll: 20 * time.Millisecond, BaseBackoff: 20 * time.Millisecond,
-		MaxBackoff: 300 * time.Millisecond, MaxAttempts: maxAttempts, Logger: log,
-	})
-	r := mux.NewRouter()
-	h.srv = httptest.NewServer(r)
 	limits := bot.Limits{PerSecond: o.rate}
 	switch {
 	case o.limits != nil:
@@ -145,44 +153,54 @@ func newHarness(t testing.TB, st store.Store, o harnessOpts) *harness {
 	if o.mediaAllowed == nil {
 		o.mediaAllowed = loopback
 	}
-	h.svc = bot.NewService(st, bot.Options{
-		PublicURL:    h.srv.URL,
-		MediaLinkTTL: o.linkTTL,
-		ReadReceipts: o.readReceipts,
-		// The fakes and the tests' links are on loopback.
-		MediaAllowedNetworks: o.mediaAllowed,
-		Limits:               limits,
-		Logger:               log,
-	}, h.engine.Notify)
-	h.svc.Register(h.engine)
-	h.svc.Routes(r)
-
-	ch, err := h.svc.AddChannel(bot.ChannelConfig{
-		Key: numberID, TelegramToken: botToken, TelegramAPIURL: h.tg.URL,
-		TurnAPIURL: h.turn.URL, TurnNumberID: numberID, TurnToken: turnToken, TurnHMACSecret: hmacSecret,
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	h.ch = ch
-	ctx, cancel := context.WithCancel(context.Background())
-	h.cancel = cancel
-	// A replica finds the webhook already registered by the first.
-	if o.shareFakes == nil {
-		if err := h.svc.Setup(ctx, ch, o.polling); err != nil {
-			t.Fatalf("setup: %v", err)
-		}
-	}
-	h.wg.Add(1)
 	drain := o.drain
 	if drain == 0 {
 		drain = time.Second
 	}
-	go func() { defer h.wg.Done(); _ = h.engine.Run(ctx, max(drain, 0)) }()
-	if o.polling {
-		h.wg.Add(1)
-		go func() { defer h.wg.Done(); _ = h.svc.Poll(ctx, ch) }()
+	// The service as the binary builds it (internal/app), on a test server
+	// whose address is known before it is built (media links point at it).
+	h.srv = httptest.NewUnstartedServer(nil)
+	url := "http://" + h.srv.Listener.Addr().String()
+	a, err := app.New(context.Background(), app.Config{
+		Store:     st,
+		PublicURL: url,
+		Polling:   o.polling,
+		Channels: []bot.ChannelConfig{{
+			Key: numberID, TelegramToken: botToken, TelegramAPIURL: h.tg.URL,
+			TurnAPIURL: h.turn.URL, TurnNumberID: numberID, TurnToken: turnToken, TurnHMACSecret: hmacSecret,
+		}},
+		Bot: bot.Options{
+			MediaLinkTTL: o.linkTTL,
+			ReadReceipts: o.readReceipts,
+			// The fakes and the tests' links are on loopback.
+			MediaAllowedNetworks: o.mediaAllowed,
+			Limits:               limits,
+		},
+		Engine: delivery.Options{
+			Lease: o.lease, Concurrency: 16, Poll: 20 * time.Millisecond, BaseBackoff: 20 * time.Millisecond,
+			MaxBackoff: 300 * time.Millisecond, MaxAttempts: maxAttempts,
+		},
+		ShutdownTimeout: drain,
+		Logger:          log,
+	})
+	if err != nil {
+		t.Fatal(err)
 	}
+	h.app, h.svc, h.ch = a, a.Service(), a.Channels()[0]
+	h.srv.Config.Handler = a.Handler()
+	h.srv.Start()
+	h.srv.URL = url
+	// A replica finds the webhook already registered by the first; the
+	// first is set up before the test sends anything.
+	if o.shareFakes == nil {
+		if err := a.Setup(context.Background()); err != nil {
+			t.Fatalf("setup: %v", err)
+		}
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	h.cancel = cancel
+	h.wg.Add(1)
+	go func() { defer h.wg.Done(); _ = a.Run(ctx) }()
 	t.Cleanup(h.close)
 	return h
 }
