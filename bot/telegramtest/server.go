@@ -61,6 +61,7 @@ type BotInfo struct {
 // bot is the fake's state for one bot token.
 type bot struct {
 	BotInfo
+	revoked bool // RevokeToken: every call answers 401, as Telegram does
 
 	// Incoming updates: one queue serves getUpdates and the webhook alike.
 	queue        []queuedUpdate
@@ -180,6 +181,20 @@ func (s *Server) SetWebhookRetry(d time.Duration) {
 	s.mu.Unlock()
 }
 
+// RevokeToken makes Telegram refuse the bot's token from now on, as after
+// @BotFather's /revoke: every call answers 401 Unauthorized. RestoreToken
+// undoes it.
+func (s *Server) RevokeToken(token string) { s.setRevoked(token, true) }
+
+// RestoreToken accepts a revoked token again.
+func (s *Server) RestoreToken(token string) { s.setRevoked(token, false) }
+
+func (s *Server) setRevoked(token string, revoked bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.mustBotLocked(token).revoked = revoked
+}
+
 func (s *Server) mustBotLocked(token string) *bot {
 	b := s.bots[token]
 	if b == nil {
@@ -274,6 +289,7 @@ func (s *Server) serveHTTP(w http.ResponseWriter, r *http.Request) {
 	b := s.bots[token]
 	down := s.down
 	arrived := s.onArrival
+	revoked := b != nil && b.revoked
 	s.mu.Unlock()
 	call := &Call{Method: name, At: time.Now()}
 	if b != nil {
@@ -291,7 +307,7 @@ func (s *Server) serveHTTP(w http.ResponseWriter, r *http.Request) {
 	case !ok:
 		writeAPIError(w, errNotFound)
 		return
-	case b == nil:
+	case b == nil, revoked:
 		writeAPIError(w, errUnauthorized)
 		return
 	}

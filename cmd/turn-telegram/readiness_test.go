@@ -68,3 +68,48 @@ func TestReadinessRefusedToken(t *testing.T) {
 		t.Error("the token reached the log")
 	}
 }
+
+// TestHostedReadinessIgnoresOneTenant: in hosted mode one channel whose
+// token Telegram now refuses (revoked after it was added) never takes the
+// replica out of rotation; the admin API and the metrics show it, and it
+// clears once Telegram accepts the token again.
+func TestHostedReadinessIgnoresOneTenant(t *testing.T) {
+	f := newFakes(t)
+	f.tg.AddBot(clinicBotToken, "clinic_bot", "Clinic")
+	e := f.baseEnv(t)
+	e["ADMIN_TOKEN"], e["SECRET_KEY"] = testAdminToken, testSecretKey
+	e["PUBLIC_URL"] = "http://" + e["LISTEN_ADDR"]
+	e["CHANNEL_SYNC_INTERVAL"] = "200ms"
+	e["WEBHOOK_CHECK_INTERVAL"] = "200ms"
+	svc := startService(t, e)
+	adm := &adminClient{t: t, token: testAdminToken}
+	add := map[string]any{"key": "clinic-r", "bot_token": clinicBotToken, "turn_token": testTurnToken}
+	if status, body := adm.do(svc.url, http.MethodPost, "/admin/channels", add); status != http.StatusCreated {
+		t.Fatalf("add: %d %s", status, body)
+	}
+	eventually(t, "the clinic is served", func() bool {
+		v, _ := adm.view(svc.url, "clinic-r")
+		return v.Served != nil && *v.Served
+	})
+	f.tg.RevokeToken(clinicBotToken)
+	eventually(t, "the refused token to show in the admin API", func() bool {
+		v, _ := adm.view(svc.url, "clinic-r")
+		return len(v.Credentials) == 1 && strings.Contains(v.Credentials[0], "Telegram refuses the bot token")
+	})
+	resp, err := http.Get(svc.url + "/readyz")
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		t.Errorf("readyz %d with one tenant's token refused, want 200", resp.StatusCode)
+	}
+	if v := metricSum(t, "turn_telegram_credentials_refused", map[string]string{"channel": "clinic-r", "upstream": "telegram"}, svc.url); v != 1 {
+		t.Errorf("credentials_refused = %v, want 1", v)
+	}
+	f.tg.RestoreToken(clinicBotToken)
+	eventually(t, "the problem to clear once the token works again", func() bool {
+		v, _ := adm.view(svc.url, "clinic-r")
+		return len(v.Credentials) == 0
+	})
+}
