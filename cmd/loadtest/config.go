@@ -11,6 +11,9 @@ import (
 	"time"
 )
 
+// optionalScenarios run only when named in -scenarios.
+var optionalScenarios = []string{"hosted"}
+
 // allScenarios in the order a run takes them.
 var allScenarios = []string{
 	"ceiling", "inbound-flood", "inbound-rate", "polling-rate", "polling-flood",
@@ -47,6 +50,14 @@ type config struct {
 	// the engine's per-channel cap and media pool
 	channelWorkers int
 	mediaWorkers   int
+	// hosted
+	hostedChannels int
+	hostedBusy     int
+	hostedRate     float64
+	hostedTraffic  time.Duration
+	hostedSync     []time.Duration
+	hostedCheck    time.Duration
+	hostedAdds     int
 	inprocess      bool
 	quick          bool
 	jsonOut        string
@@ -62,7 +73,15 @@ func parseConfig(args []string, stderr io.Writer) (*config, error) {
 	var stores, scenarios string
 	fs.StringVar(&c.role, "role", "", "internal: 'world' runs the fakes and the load generator (the parent starts it)")
 	fs.StringVar(&stores, "store", "both", "store to test: sqlite, postgres or both")
-	fs.StringVar(&scenarios, "scenarios", strings.Join(allScenarios, ","), "comma-separated scenarios: "+strings.Join(allScenarios, ", "))
+	fs.StringVar(&scenarios, "scenarios", strings.Join(allScenarios, ","), "comma-separated scenarios: "+strings.Join(allScenarios, ", ")+"; and, only when named, "+strings.Join(optionalScenarios, ", "))
+	var hostedSync string
+	fs.IntVar(&c.hostedChannels, "hosted-channels", 1000, "hosted: channels kept in the store and served by both replicas")
+	fs.IntVar(&c.hostedBusy, "hosted-busy", 100, "hosted: channels with traffic")
+	fs.Float64Var(&c.hostedRate, "hosted-rate", 1, "hosted: messages per second each way on each busy channel")
+	fs.DurationVar(&c.hostedTraffic, "hosted-traffic", 20*time.Second, "hosted: how long the busy channels' traffic lasts with every channel hosted")
+	fs.StringVar(&hostedSync, "hosted-sync", "5s,500ms", "hosted: CHANNEL_SYNC_INTERVAL values to measure, comma-separated (the replicas restart for each after the first)")
+	fs.DurationVar(&c.hostedCheck, "hosted-webhook-check", time.Minute, "hosted: WEBHOOK_CHECK_INTERVAL; the first sync interval's quiet window lasts two of them")
+	fs.IntVar(&c.hostedAdds, "hosted-adds", 12, "hosted: channels added one by one through each path (admin API, CLI) per sync interval, timed until both replicas serve them")
 	fs.StringVar(&c.databaseURL, "database-url", "", "PostgreSQL server (default $TEST_DATABASE_URL, else postgres://postgres@127.0.0.1:5432/test?sslmode=disable); each scenario gets a fresh schema, dropped after")
 	fs.IntVar(&c.poolConns, "pool-max-conns", 0, "PostgreSQL pool size given to the store as pool_max_conns (0: the store's default, 32, as in production without it)")
 	fs.DurationVar(&c.duration, "duration", 30*time.Second, "inbound-rate: how long updates arrive at -rate (the end-to-end target is stated for 60s)")
@@ -117,10 +136,25 @@ func parseConfig(args []string, stderr io.Writer) (*config, error) {
 		if s = strings.TrimSpace(s); s == "" {
 			continue
 		}
-		if !slices.Contains(allScenarios, s) {
-			return nil, fmt.Errorf("-scenarios: unknown scenario %q (known: %s)", s, strings.Join(allScenarios, ", "))
+		if !slices.Contains(allScenarios, s) && !slices.Contains(optionalScenarios, s) {
+			return nil, fmt.Errorf("-scenarios: unknown scenario %q (known: %s)", s, strings.Join(append(slices.Clone(allScenarios), optionalScenarios...), ", "))
 		}
 		c.scenarios = append(c.scenarios, s)
+	}
+	for _, v := range strings.Split(hostedSync, ",") {
+		d, err := time.ParseDuration(strings.TrimSpace(v))
+		if err != nil || d <= 0 || d > time.Minute {
+			return nil, fmt.Errorf("-hosted-sync: %q is not a duration from 1ns to 1m", v)
+		}
+		c.hostedSync = append(c.hostedSync, d)
+	}
+	switch {
+	case c.hostedChannels < 1 || c.hostedChannels > 20000 || c.hostedBusy < 1 || c.hostedBusy > c.hostedChannels:
+		return nil, errors.New("-hosted-channels must be 1 to 20,000 and -hosted-busy 1 to -hosted-channels")
+	case c.hostedRate <= 0 || c.hostedRate > 100 || c.hostedTraffic <= 0 || c.hostedTraffic > 10*time.Minute:
+		return nil, errors.New("-hosted-rate must be above 0, at most 100, and -hosted-traffic at most 10m")
+	case c.hostedCheck <= 0 || c.hostedCheck > 5*time.Minute || c.hostedAdds < 1 || c.hostedAdds > 100:
+		return nil, errors.New("-hosted-webhook-check must be positive, at most 5m, and -hosted-adds 1 to 100")
 	}
 	if c.databaseURL == "" {
 		c.databaseURL = os.Getenv("TEST_DATABASE_URL")

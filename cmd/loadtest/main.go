@@ -24,6 +24,9 @@
 //	noisy-neighbour two channels: A broadcasts -noisy-broadcast and has -noisy-hangs media links that hang,
 //	                while B holds a conversation (a message each way every second); B's end-to-end latency
 //	large-media     -media-docs documents of -media-mb MiB posted at once; peak memory and time to deliver
+//	hosted          (only when named; PostgreSQL) -hosted-channels channels in the store on two replicas,
+//	                traffic on -hosted-busy of them: memory per channel, add-to-live time per
+//	                -hosted-sync interval, sync pass cost, healer calls per second, admin list latency
 //
 // For each it prints throughput, latency percentiles of acceptance and of
 // end-to-end delivery, CPU seconds per 1,000 messages (this process, and
@@ -88,6 +91,8 @@ type Run struct {
 	// run: writes per commit is the mean group size.
 	Commits         float64 `json:"commits,omitempty"`
 	CommittedWrites float64 `json:"committed_writes,omitempty"`
+	// Hosted is the hosted scenario's figures.
+	Hosted *HostedReport `json:"hosted,omitempty"`
 }
 
 func run(ctx context.Context, c *config, out io.Writer) error {
@@ -111,6 +116,15 @@ func run(ctx context.Context, c *config, out io.Writer) error {
 						ceilings[r.Ceiling.Concurrency] = *r.Ceiling
 					}
 					rep.add(out, r, nil, 0)
+				}
+				continue
+			}
+			if name == "hosted" {
+				fmt.Fprintf(out, "\n== %s / hosted\n", st)
+				r, err := runHosted(ctx, c, st, logw, out)
+				rep.Runs = append(rep.Runs, r)
+				if err != nil {
+					return fmt.Errorf("%s / %s: %w", st, name, err)
 				}
 				continue
 			}

@@ -108,6 +108,11 @@ type Result struct {
 	// Scenario-specific figures.
 	Noisy *NoisyResult `json:"noisy,omitempty"`
 	Media *MediaResult `json:"media,omitempty"`
+	// The hosted scenario: the busy channels' traffic each way, and the
+	// Bot API calls per method and unix second (hosted-calls).
+	HostedIn    *HostedTraffic           `json:"hosted_in,omitempty"`
+	HostedOut   *HostedTraffic           `json:"hosted_out,omitempty"`
+	HostedCalls map[string]map[int64]int `json:"hosted_calls,omitempty"`
 
 	Notes []string `json:"notes,omitempty"`
 }

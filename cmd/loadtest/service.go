@@ -57,23 +57,39 @@ type service struct {
 }
 
 func startService(ctx context.Context, spec serviceSpec, w worldInfo, logOut io.Writer) (*service, error) {
-	log := slog.New(slog.NewJSONHandler(logOut, &slog.HandlerOptions{Level: spec.logLevel}))
 	raw, cleanup, err := openStore(ctx, spec)
 	if err != nil {
 		return nil, err
 	}
-	st := &countingStore{Store: raw}
-	s := &service{st: st, cleanup: cleanup}
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
-		s.close()
+		cleanup()
 		return nil, err
 	}
-	s.url = "http://" + ln.Addr().String()
+	url := "http://" + ln.Addr().String()
+	cfg := serviceConfig(spec, ln, url, logOut)
+	for _, k := range loadChannels[:min(max(1, spec.channels), len(loadChannels))] {
+		cfg.Channels = append(cfg.Channels, bot.ChannelConfig{
+			Key:            k.key,
+			TelegramToken:  k.botToken,
+			TelegramAPIURL: w.Telegram,
+			WebhookSecret:  k.webhookSecret,
+			TurnAPIURL:     w.Turn,
+			TurnNumberID:   k.key,
+			TurnToken:      k.turnToken,
+			TurnHMACSecret: k.hmacSecret,
+		})
+	}
+	return runService(ctx, cfg, raw, cleanup)
+}
+
+// serviceConfig is the service of spec as cmd/turn-telegram configures
+// it, serving on ln at publicURL, without channels.
+func serviceConfig(spec serviceSpec, ln net.Listener, publicURL string, logOut io.Writer) app.Config {
+	log := slog.New(slog.NewJSONHandler(logOut, &slog.HandlerOptions{Level: spec.logLevel}))
 	cfg := app.Config{
-		Store:     st,
 		Listener:  ln,
-		PublicURL: s.url,
+		PublicURL: publicURL,
 		Polling:   spec.polling,
 		Bot: bot.Options{
 			MediaLinkTTL: 24 * time.Hour,
@@ -101,34 +117,77 @@ func startService(ctx context.Context, spec serviceSpec, w worldInfo, logOut io.
 			ForceAttemptHTTP2:   true,
 		}}
 	}
-	for _, k := range loadChannels[:min(max(1, spec.channels), len(loadChannels))] {
-		cfg.Channels = append(cfg.Channels, bot.ChannelConfig{
-			Key:            k.key,
-			TelegramToken:  k.botToken,
-			TelegramAPIURL: w.Telegram,
-			WebhookSecret:  k.webhookSecret,
-			TurnAPIURL:     w.Turn,
-			TurnNumberID:   k.key,
-			TurnToken:      k.turnToken,
-			TurnHMACSecret: k.hmacSecret,
-		})
-	}
+	return cfg
+}
+
+// runService builds the service of cfg on raw (counted) with internal/app,
+// sets up its configured channels and runs it; cleanup runs when it closes.
+func runService(ctx context.Context, cfg app.Config, raw store.Store, cleanup func()) (*service, error) {
+	st := &countingStore{Store: raw}
+	s := &service{st: st, cleanup: cleanup, url: cfg.PublicURL}
+	cfg.Store = st
 	a, err := app.New(ctx, cfg)
 	if err != nil {
-		ln.Close()
+		cfg.Listener.Close()
 		s.close()
 		return nil, err
 	}
 	s.app = a
 	// Every bot is set up before the load starts.
 	if err := a.Setup(ctx); err != nil {
-		ln.Close()
+		cfg.Listener.Close()
 		s.close()
 		return nil, err
 	}
 	work, cancel := context.WithCancel(context.Background())
 	s.cancel, s.done = cancel, make(chan struct{})
 	go func() { defer close(s.done); _ = a.Run(work) }()
+	return s, nil
+}
+
+// hostedSpec is a replica of a hosted deployment: channels kept in the
+// store, an admin API, behind a shared PUBLIC_URL.
+type hostedSpec struct {
+	serviceSpec
+	dsn          string // the shared schema
+	publicURL    string // the load balancer in front of every replica
+	secretKey    []byte
+	adminToken   string
+	syncInterval time.Duration
+	webhookCheck time.Duration
+	telegram     string
+	turn         string
+}
+
+// startHostedService starts one replica of a hosted deployment on its own
+// pool to the shared schema, as cmd/turn-telegram does with SECRET_KEY,
+// ADMIN_TOKEN and DATABASE_URL set (and no channel of its environment).
+// Its own address is s.url; Telegram and Turn reach it at publicURL.
+func startHostedService(ctx context.Context, h hostedSpec, logOut io.Writer) (*service, error) {
+	raw, err := store.OpenPostgres(ctx, h.dsn)
+	if err != nil {
+		return nil, err
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		raw.Close()
+		return nil, err
+	}
+	if h.channelWorkers == 0 {
+		h.channelWorkers = max(1, h.workers/4) // as cmd/turn-telegram when hosting
+	}
+	cfg := serviceConfig(h.serviceSpec, ln, h.publicURL, logOut)
+	// The logger of cmd/turn-telegram: every stored channel's secrets are
+	// added to its redactor as the channel loads.
+	red := app.NewRedactor(h.adminToken)
+	cfg.Logger, cfg.Redactor = app.NewLogger(logOut, h.logLevel.String(), red), red
+	cfg.AdminToken, cfg.WebhookCheck = h.adminToken, h.webhookCheck
+	cfg.Hosted = &app.Hosted{SecretKey: h.secretKey, SyncInterval: h.syncInterval, TelegramAPIURL: h.telegram, TurnAPIURL: h.turn}
+	s, err := runService(ctx, cfg, raw, func() { raw.Close() })
+	if err != nil {
+		return nil, err
+	}
+	s.url = "http://" + ln.Addr().String()
 	return s, nil
 }
 

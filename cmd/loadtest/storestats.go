@@ -19,6 +19,9 @@ type countingStore struct {
 	store.Store
 	ops       [numOps]opStat
 	claimJobs atomic.Int64
+	// channelRows are the records Channels returned: what the sync
+	// passes read.
+	channelRows atomic.Int64
 }
 
 type opStat struct{ n, nanos atomic.Int64 }
@@ -37,10 +40,14 @@ const (
 	opUseCallback
 	opOffset
 	opExtend
+	opChannels
+	opChannel
+	opPutChannel
+	opDeleteChannel
 	numOps
 )
 
-var opNames = [numOps]string{"Enqueue", "Claim", "Complete", "Advance", "Retry", "Kill", "Take", "ChatGone", "ChatSeen", "TurnID", "UseCallback", "Offset", "Extend"}
+var opNames = [numOps]string{"Enqueue", "Claim", "Complete", "Advance", "Retry", "Kill", "Take", "ChatGone", "ChatSeen", "TurnID", "UseCallback", "Offset", "Extend", "Channels", "Channel", "PutChannel", "DeleteChannel"}
 
 func (s *countingStore) time(op int, start time.Time) {
 	s.ops[op].n.Add(1)
@@ -112,6 +119,33 @@ func (s *countingStore) Offset(ctx context.Context, channel string) (int64, erro
 func (s *countingStore) Extend(ctx context.Context, j store.Job, lease time.Duration) error {
 	defer s.time(opExtend, time.Now())
 	return s.Store.Extend(ctx, j, lease)
+}
+
+func (s *countingStore) Channels(ctx context.Context, since int64) ([]store.ChannelRecord, error) {
+	defer s.time(opChannels, time.Now())
+	recs, err := s.Store.Channels(ctx, since)
+	s.channelRows.Add(int64(len(recs)))
+	return recs, err
+}
+
+func (s *countingStore) Channel(ctx context.Context, key string) (store.ChannelRecord, error) {
+	defer s.time(opChannel, time.Now())
+	return s.Store.Channel(ctx, key)
+}
+
+func (s *countingStore) PutChannel(ctx context.Context, rec store.ChannelRecord) (store.ChannelRecord, error) {
+	defer s.time(opPutChannel, time.Now())
+	return s.Store.PutChannel(ctx, rec)
+}
+
+func (s *countingStore) DeleteChannel(ctx context.Context, key string) error {
+	defer s.time(opDeleteChannel, time.Now())
+	return s.Store.DeleteChannel(ctx, key)
+}
+
+// opCount is the calls of op so far and their total time.
+func (s *countingStore) opCount(op int) (int64, time.Duration) {
+	return s.ops[op].n.Load(), time.Duration(s.ops[op].nanos.Load())
 }
 
 // StoreCall is one kind of store call during a scenario.

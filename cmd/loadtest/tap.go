@@ -23,6 +23,7 @@ import (
 
 // telegramCall records what the fake Bot API accepted, as it is answered.
 func (wd *world) telegramCall(c telegramtest.Call) {
+	wd.calls.add(c.Method, c.At)
 	r := wd.rec.Load()
 	if r == nil {
 		return

@@ -35,6 +35,7 @@ type world struct {
 	ctl     *http.Server
 	info    worldInfo
 	busy    atomic.Bool
+	calls   hostedCalls
 }
 
 func startWorld() (*world, error) {
@@ -148,6 +149,12 @@ func (wd *world) run(ctx context.Context, req runRequest) (Result, error) {
 		res = wd.noisyNeighbour(ctx, p, req)
 	case "large-media":
 		res = wd.largeMedia(ctx, p, req)
+	case "hosted-setup":
+		res = wd.hostedSetup(req)
+	case "hosted-traffic":
+		res = wd.hostedTraffic(ctx, p, req)
+	case "hosted-calls":
+		res.HostedCalls = wd.calls.snapshot()
 	default:
 		err = fmt.Errorf("unknown scenario %q", req.Scenario)
 	}
