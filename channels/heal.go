@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"log/slog"
+	"math/rand/v2"
 	"net/http"
 	"slices"
 	"strings"
@@ -32,9 +33,13 @@ type WebhookState struct {
 // HealerConfig configures a Healer.
 type HealerConfig struct {
 	Service *bot.Service // registers webhooks at its WebhookURL
-	// Interval is how often each webhook is checked [1m].
+	// Interval is how often each webhook is checked [1m]: on average,
+	// each check a random 0.9 to 1.1 Intervals after the last, so that
+	// the checks of many bots spread over the seconds instead of bunching.
 	Interval time.Duration
-	Logger   *slog.Logger
+	// Rand returns a number in [0, 1) to spread the checks [math/rand/v2].
+	Rand   func() float64
+	Logger *slog.Logger
 }
 
 // Healer keeps the webhooks of the channels it watches as they should be:
@@ -56,6 +61,7 @@ type watch struct {
 	state   WebhookState
 	due     time.Time
 	running bool
+	checked bool      // a check has run: the next is on the channel's own schedule
 	lastSet time.Time // when this process last registered the webhook
 }
 
@@ -67,11 +73,17 @@ func NewHealer(cfg HealerConfig) *Healer {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()
 	}
+	if cfg.Rand == nil {
+		cfg.Rand = rand.Float64
+	}
 	return &Healer{cfg: cfg, wake: make(chan struct{}, 1), watched: map[string]*watch{}}
 }
 
-// Watch starts watching a channel served by webhook (or follows its new
-// configuration), checking it at once.
+// Watch starts watching a channel served by webhook, checking it at once,
+// or follows its new configuration, checking it at once only when its
+// webhook changed (the same channel's new version, e.g. after set-token or
+// rotate-key, keeps its schedule: re-sealing 1,000 channels must not make
+// 1,000 checks at once).
 func (h *Healer) Watch(ch *bot.Channel) {
 	h.mu.Lock()
 	w := h.watched[ch.Config.Key]
@@ -79,9 +91,32 @@ func (h *Healer) Watch(ch *bot.Channel) {
 		w = &watch{}
 		h.watched[ch.Config.Key] = w
 	}
-	w.ch, w.due = ch, time.Time{}
+	if w.ch == nil || !sameWebhook(w.ch.Config, ch.Config) {
+		w.due = time.Time{}
+	}
+	w.ch = ch
 	h.mu.Unlock()
 	h.kick()
+}
+
+// sameWebhook reports whether two configurations of a channel register
+// the same webhook.
+func sameWebhook(a, b bot.ChannelConfig) bool {
+	return a.Key == b.Key && a.TelegramToken == b.TelegramToken && a.TelegramAPIURL == b.TelegramAPIURL && a.WebhookSecret == b.WebhookSecret
+}
+
+// next is when to check a webhook checked at now. After a channel's first
+// check (made at once when it is watched, and so at the same moment for
+// every channel loaded at start-up) the next comes a random 0.5 to 1.5
+// Intervals later, which spreads the channels watched together evenly over
+// an Interval; every later one 0.9 to 1.1 Intervals after the last, which
+// keeps them spread.
+func (h *Healer) next(now time.Time, first bool) time.Time {
+	lo, width := 0.9, 0.2
+	if first {
+		lo, width = 0.5, 1.0
+	}
+	return now.Add(time.Duration((lo + width*h.cfg.Rand()) * float64(h.cfg.Interval)))
 }
 
 // forget stops watching a channel.
@@ -159,7 +194,7 @@ func (h *Healer) Run(ctx context.Context) {
 // check looks at one webhook and repairs it if it drifted.
 func (h *Healer) check(ctx context.Context, w *watch) {
 	h.mu.Lock()
-	ch, st, lastSet := w.ch, w.state, w.lastSet
+	ch, st, lastSet, first := w.ch, w.state, w.lastSet, !w.checked
 	h.mu.Unlock()
 	key := ch.Config.Key
 	log := h.cfg.Logger.With("channel", key)
@@ -168,7 +203,7 @@ func (h *Healer) check(ctx context.Context, w *watch) {
 
 	now := time.Now()
 	st.Expected, st.CheckedAt, st.CheckError = h.cfg.Service.WebhookURL(key), now, ""
-	due := now.Add(h.cfg.Interval)
+	due := h.next(now, first)
 	info, err := ch.TG.GetWebhookInfo(ctx)
 	if err != nil {
 		if ctx.Err() == nil {
@@ -194,7 +229,7 @@ func (h *Healer) check(ctx context.Context, w *watch) {
 		if w.ch == ch {
 			w.due = due
 		}
-		w.state, w.lastSet, w.running = st, lastSet, false
+		w.state, w.lastSet, w.running, w.checked = st, lastSet, false, true
 	}
 	h.mu.Unlock()
 }
