@@ -139,3 +139,47 @@ func TestLookupServesANewChannelAtOnce(t *testing.T) {
 		t.Fatal("Lookup of an unknown key reported it served")
 	}
 }
+
+// TestSyncTellsSecretsOncePerPass checks that a pass loading many channels
+// hands every one's secrets to the redactor in one call, before it serves
+// any of them: a redactor rebuilt per channel made loading 1,000 channels
+// quadratic (cmd/loadtest -scenarios hosted).
+func TestSyncTellsSecretsOncePerPass(t *testing.T) {
+	t.Parallel()
+	st := storetest.SQLite(t)
+	w := newWorld(t, st)
+	var (
+		mu    sync.Mutex
+		calls [][]string
+	)
+	svc := bot.NewService(st, bot.Options{PublicURL: publicURL}, nil)
+	s := channels.NewSyncer(channels.SyncConfig{
+		Registry: w.registry(w.keys), Service: svc,
+		Secrets: func(v ...string) {
+			mu.Lock()
+			defer mu.Unlock()
+			if n := len(svc.Channels()); n != 0 {
+				t.Errorf("secrets told while %d channels are served already", n)
+			}
+			calls = append(calls, slices.Clone(v))
+		},
+	})
+	w.add(t, channels.AddRequest{Key: "clinic", BotToken: clinicToken, NumberID: numberID, HMACSecret: "clinic-hmac", ChannelToken: channelToken})
+	w.add(t, channels.AddRequest{Key: "school", BotToken: schoolToken, NumberID: numberID, HMACSecret: "school-hmac"})
+	if err := s.Sync(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	if got := svc.Channels(); len(got) != 2 {
+		t.Fatalf("serves %v, want clinic and school", got)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if len(calls) != 1 {
+		t.Fatalf("secrets told in %d calls, want 1", len(calls))
+	}
+	for _, want := range []string{clinicToken, schoolToken, "clinic-hmac", "school-hmac", channelToken} {
+		if !slices.Contains(calls[0], want) {
+			t.Errorf("the pass's secrets lack one (%.6s…)", want)
+		}
+	}
+}
