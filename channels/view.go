@@ -5,6 +5,8 @@ import (
 	"slices"
 	"strings"
 	"time"
+
+	"github.com/turn-telegram/turn-telegram/store"
 )
 
 // View is what operators see of a channel: everything but its secrets,
@@ -95,23 +97,46 @@ func (r *Registry) view(c *Channel, problem error) View {
 
 // List returns every channel, by key.
 func (r *Registry) List(ctx context.Context) ([]View, error) {
+	views, _, err := r.Page(ctx, "", 0)
+	return views, err
+}
+
+// MaxPage is the most channels one page of Page holds.
+const MaxPage = 1000
+
+// Page returns, by key, the channels whose key sorts after `after` ("":
+// from the first), at most limit of them (0: all), and the key to give as
+// `after` for the next page ("" when there is none). Only the page's
+// channels are opened.
+func (r *Registry) Page(ctx context.Context, after string, limit int) ([]View, string, error) {
+	if limit < 0 || limit > MaxPage {
+		return nil, "", errorf(Invalid, nil, "limit must be a whole number from 1 to %d", MaxPage)
+	}
 	recs, err := r.cfg.Store.Channels(ctx, 0)
 	if err != nil {
-		return nil, errorf(Unavailable, err, "the store failed")
+		return nil, "", errorf(Unavailable, err, "the store failed")
 	}
-	views := []View{}
+	live := recs[:0]
 	for _, rec := range recs {
-		if rec.Deleted {
-			continue
+		if !rec.Deleted && rec.Key > after {
+			live = append(live, rec)
 		}
+	}
+	slices.SortFunc(live, func(a, b store.ChannelRecord) int { return strings.Compare(a.Key, b.Key) })
+	next := ""
+	if limit > 0 && len(live) > limit {
+		live = live[:limit]
+		next = live[limit-1].Key
+	}
+	views := make([]View, 0, len(live))
+	for _, rec := range live {
 		c, err := r.cfg.Keys.open(rec)
 		if c == nil {
-			return nil, errorf(Internal, err, "channel %q is unreadable", rec.Key)
+			return nil, "", errorf(Internal, err, "channel %q is unreadable", rec.Key)
 		}
 		views = append(views, r.view(c, err))
 	}
-	slices.SortFunc(views, func(a, b View) int { return strings.Compare(a.Key, b.Key) })
-	return views, nil
+	return views, next, nil
 }
 
 // Secrets returns the secrets of every channel, for a redactor of what an

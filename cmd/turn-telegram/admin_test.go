@@ -188,3 +188,85 @@ func TestAdminAPI(t *testing.T) {
 		}
 	}
 }
+
+// TestAdminChannelsPaging checks GET /admin/channels?limit=&after=: pages
+// in key order, a cursor (X-Next-After and a Link rel="next") while more
+// follow and none on the last page, every channel once over the pages, the
+// whole list without limit, and the bad parameters refused.
+func TestAdminChannelsPaging(t *testing.T) {
+	f := newFakes(t)
+	e := f.baseEnv(t)
+	e["ADMIN_TOKEN"], e["SECRET_KEY"] = testAdminToken, testSecretKey
+	e["PUBLIC_URL"] = "http://" + e["LISTEN_ADDR"]
+	svc := startService(t, e)
+	adm := &adminClient{t: t, token: testAdminToken}
+	var want []string
+	for i := range 5 {
+		key := fmt.Sprintf("page%d", 4-i) // added out of key order
+		token := fmt.Sprintf("71000001%02d:AApagingBOTpagingBOTpagingBOT%02d", i, i)
+		f.tg.AddBot(token, key+"_bot", "Paging")
+		add := map[string]any{"key": key, "bot_token": token, "number_id": fmt.Sprintf("number-%d", i), "hmac_secret": "hmac-secret-of-the-number"}
+		if status, body := adm.do(svc.url, http.MethodPost, "/admin/channels", add); status != http.StatusCreated {
+			t.Fatalf("add %s: %d %s", key, status, body)
+		}
+		want = append([]string{key}, want...)
+	}
+	list := func(query string) ([]string, http.Header) {
+		t.Helper()
+		req, _ := http.NewRequest(http.MethodGet, svc.url+"/admin/channels"+query, nil)
+		req.Header.Set("Authorization", "Bearer "+testAdminToken)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		var views []channels.View
+		if err := json.NewDecoder(resp.Body).Decode(&views); err != nil || resp.StatusCode != http.StatusOK {
+			t.Fatalf("GET /admin/channels%s: %d %v", query, resp.StatusCode, err)
+		}
+		var keys []string
+		for _, v := range views {
+			keys = append(keys, v.Key)
+		}
+		return keys, resp.Header
+	}
+	if all, h := list(""); strings.Join(all, ",") != strings.Join(want, ",") || h.Get("X-Next-After") != "" || h.Get("Link") != "" {
+		t.Fatalf("without limit: %v (next %q), want %v and no cursor", all, h.Get("X-Next-After"), want)
+	}
+	var walked []string
+	query, pages := "?limit=2", 0
+	for {
+		keys, h := list(query)
+		pages++
+		walked = append(walked, keys...)
+		next := h.Get("X-Next-After")
+		if next == "" {
+			if h.Get("Link") != "" {
+				t.Errorf("the last page has a Link %q", h.Get("Link"))
+			}
+			break
+		}
+		if len(keys) != 2 || next != keys[len(keys)-1] {
+			t.Fatalf("page %d: %v, next %q; want 2 keys, the next after the last", pages, keys, next)
+		}
+		if link := h.Get("Link"); link != `</admin/channels?after=`+next+`&limit=2>; rel="next"` {
+			t.Fatalf("page %d: Link %q", pages, link)
+		}
+		query = "?limit=2&after=" + next
+	}
+	if pages != 3 || strings.Join(walked, ",") != strings.Join(want, ",") {
+		t.Fatalf("%d pages of %v, want 3 of %v", pages, walked, want)
+	}
+	if keys, h := list("?limit=5"); len(keys) != 5 || h.Get("X-Next-After") != "" {
+		t.Errorf("a page of exactly every channel: %v, next %q; want 5 and no cursor", keys, h.Get("X-Next-After"))
+	}
+	if keys, _ := list("?after=page2"); strings.Join(keys, ",") != "page3,page4" {
+		t.Errorf("after without limit: %v, want page3,page4", keys)
+	}
+	for _, q := range []string{"?limit=0", "?limit=1001", "?limit=x", "?limit=", "?after=" + strings.Repeat("k", 65)} {
+		status, body := adm.do(svc.url, http.MethodGet, "/admin/channels"+q, nil)
+		if status != http.StatusBadRequest || !strings.Contains(string(body), `"code": "invalid"`) {
+			t.Errorf("GET /admin/channels%s: %d %s, want 400 invalid", q, status, body)
+		}
+	}
+}

@@ -9,6 +9,7 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"net/url"
 	"strconv"
 	"strings"
 	"time"
@@ -176,19 +177,43 @@ func (a *admin) withState(v channels.View) channels.View {
 	return v
 }
 
+// listChannels answers the channels by key: every one, or with ?limit=N
+// a page of at most N (1 to 1000) from the first key after ?after=KEY.
+// When more follow, X-Next-After holds the key to give as after, and Link
+// the next page's address (rel="next").
 func (a *admin) listChannels(w http.ResponseWriter, r *http.Request) {
 	reg, err := a.registry()
 	if err != nil {
 		a.fail(w, r, err)
 		return
 	}
-	views, err := reg.List(r.Context())
+	q := r.URL.Query()
+	limit := 0
+	if s := q.Get("limit"); s != "" || q.Has("limit") {
+		n, err := strconv.Atoi(s)
+		if err != nil || n < 1 || n > channels.MaxPage {
+			a.fail(w, r, &channels.Error{Code: channels.Invalid, Message: "limit must be a whole number from 1 to " + strconv.Itoa(channels.MaxPage)})
+			return
+		}
+		limit = n
+	}
+	after := q.Get("after")
+	if len(after) > 64 {
+		a.fail(w, r, &channels.Error{Code: channels.Invalid, Message: "after must be a channel key (at most 64 characters)"})
+		return
+	}
+	views, next, err := reg.Page(r.Context(), after, limit)
 	if err != nil {
 		a.fail(w, r, err)
 		return
 	}
 	for i := range views {
 		views[i] = a.withState(views[i])
+	}
+	if next != "" {
+		nq := url.Values{"limit": {strconv.Itoa(limit)}, "after": {next}}
+		w.Header().Set("X-Next-After", next)
+		w.Header().Set("Link", "<"+r.URL.Path+"?"+nq.Encode()+`>; rel="next"`)
 	}
 	writeAdmin(w, http.StatusOK, views)
 }
