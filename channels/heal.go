@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/go-telegram/bot/models"
+	"golang.org/x/time/rate"
 
 	"github.com/turn-telegram/turn-telegram/bot"
 )
@@ -146,9 +147,18 @@ func (h *Healer) kick() {
 // checkers bounds the checks running at once.
 const checkers = 4
 
+// checkRate is the most checks a second the healer starts when n
+// webhooks are watched: four times their mean rate, and at least 10. The
+// first checks of channels watched at once (a replica starting with 1,000
+// of them) are then spread over seconds instead of made in one burst.
+func checkRate(n int, interval time.Duration) rate.Limit {
+	return rate.Limit(max(10, 4*float64(n)/interval.Seconds()))
+}
+
 // Run checks the watched webhooks until ctx ends.
 func (h *Healer) Run(ctx context.Context) {
 	sem := make(chan struct{}, checkers)
+	lim := rate.NewLimiter(checkRate(0, h.cfg.Interval), 10)
 	var wg sync.WaitGroup
 	defer wg.Wait()
 	for {
@@ -156,6 +166,7 @@ func (h *Healer) Run(ctx context.Context) {
 		next := now.Add(h.cfg.Interval)
 		var due []*watch
 		h.mu.Lock()
+		lim.SetLimit(checkRate(len(h.watched), h.cfg.Interval))
 		for _, w := range h.watched {
 			switch {
 			case w.running:
@@ -168,6 +179,9 @@ func (h *Healer) Run(ctx context.Context) {
 		}
 		h.mu.Unlock()
 		for _, w := range due {
+			if lim.Wait(ctx) != nil {
+				return
+			}
 			select {
 			case sem <- struct{}{}:
 			case <-ctx.Done():

@@ -113,3 +113,20 @@ func TestHealerRewatchKeepsSchedule(t *testing.T) {
 		t.Fatalf("after a new webhook secret: due %v, want at once", w.due)
 	}
 }
+
+// TestHealerCheckRate checks the pace of checks: four times the mean rate
+// of the watched webhooks, at least 10 a second.
+func TestHealerCheckRate(t *testing.T) {
+	for _, tc := range []struct {
+		n        int
+		interval time.Duration
+		want     float64
+	}{
+		{0, time.Minute, 10}, {1, 50 * time.Millisecond, 80}, {100, time.Minute, 10},
+		{1000, time.Minute, 4000.0 / 60}, {10000, time.Minute, 40000.0 / 60},
+	} {
+		if got := float64(checkRate(tc.n, tc.interval)); got != tc.want {
+			t.Errorf("%d webhooks every %v: %v checks a second, want %v", tc.n, tc.interval, got, tc.want)
+		}
+	}
+}
