@@ -79,6 +79,11 @@ type HostedBulk struct {
 	Seconds     float64 `json:"seconds"`
 	Add         Dist    `json:"add"`         // one Registry.Add call
 	ServedBoth  float64 `json:"served_both"` // seconds from the first add until both replicas serve them all
+	// The adds' store.Channels calls (Registry.Add checks the key and the
+	// bot against every channel) and the records they read.
+	ChannelsCalls int64   `json:"channels_calls"`
+	ChannelsRows  int64   `json:"channels_rows"`
+	ChannelsMS    float64 `json:"channels_mean_ms"`
 }
 
 // HostedStartup is replicas started on a store holding Channels: how long
@@ -337,7 +342,8 @@ func (h *hostedRun) phases(ctx context.Context) error {
 			return err
 		}
 		// Let every replica's healer make its first check of them.
-		time.Sleep(3 * time.Second)
+		h.waitChecked(ctx, to)
+		time.Sleep(time.Second)
 		h.memory(ctx, to)
 		if to == c.hostedBusy && to != c.hostedChannels {
 			h.traffic(ctx, min(c.hostedBusy, to), 10*time.Second)
@@ -371,6 +377,41 @@ func (h *hostedRun) phases(ctx context.Context) error {
 		}
 	}
 	return nil
+}
+
+// waitChecked waits until both replicas' healers have checked the
+// webhook of every one of n channels (as their admin APIs show), at most a
+// minute, and notes how long that took.
+func (h *hostedRun) waitChecked(ctx context.Context, n int) {
+	t0 := time.Now()
+	checked := func(s *service) int {
+		req, _ := http.NewRequestWithContext(ctx, http.MethodGet, s.url+"/admin/channels", nil)
+		req.Header.Set("Authorization", "Bearer "+h.spec.adminToken)
+		resp, err := h.admin.Do(req)
+		if err != nil {
+			return 0
+		}
+		defer resp.Body.Close()
+		var views []channels.View
+		if json.NewDecoder(resp.Body).Decode(&views) != nil {
+			return 0
+		}
+		k := 0
+		for _, v := range views {
+			if v.Webhook != nil && !v.Webhook.CheckedAt.IsZero() {
+				k++
+			}
+		}
+		return k
+	}
+	var a, b int
+	for time.Since(t0) < time.Minute && ctx.Err() == nil {
+		if a, b = checked(h.a), checked(h.b); a >= n && b >= n {
+			break
+		}
+		time.Sleep(250 * time.Millisecond)
+	}
+	h.note("every webhook checked by A (%d) and B (%d) of %d channels %.1fs after the adds", a, b, n, time.Since(t0).Seconds())
 }
 
 // memory records this process's memory with n channels served by each
@@ -426,6 +467,8 @@ func served(s *service, i int) bool {
 func (h *hostedRun) bulk(ctx context.Context, to int) error {
 	const conc = 4
 	from := h.next
+	n0, d0 := h.cliSt.opCount(opChannels)
+	rows0 := h.cliSt.channelRows.Load()
 	t0 := time.Now()
 	var (
 		mu   sync.Mutex
@@ -467,10 +510,15 @@ func (h *hostedRun) bulk(ctx context.Context, to int) error {
 	if !ok {
 		h.note("after a minute the replicas serve %d and %d of %d channels", len(h.a.app.Service().Channels()), len(h.b.app.Service().Channels()), to)
 	}
-	b := HostedBulk{From: from, To: to, Concurrency: conc, Seconds: added.Seconds(), Add: distOf(lat), ServedBoth: both.Seconds()}
+	n1, d1 := h.cliSt.opCount(opChannels)
+	b := HostedBulk{From: from, To: to, Concurrency: conc, Seconds: added.Seconds(), Add: distOf(lat), ServedBoth: both.Seconds(),
+		ChannelsCalls: n1 - n0, ChannelsRows: h.cliSt.channelRows.Load() - rows0}
+	if b.ChannelsCalls > 0 {
+		b.ChannelsMS = ms((d1 - d0) / time.Duration(b.ChannelsCalls))
+	}
 	h.rep.Bulk = append(h.rep.Bulk, b)
-	h.note("added channels %d..%d with Registry.Add, %d at a time: %.1fs (%.0f/s), one add %s; both replicas serve them %.1fs after the first",
-		from, to-1, conc, added.Seconds(), float64(to-from)/added.Seconds(), b.Add, both.Seconds())
+	h.note("added channels %d..%d with Registry.Add, %d at a time: %.1fs (%.0f/s), one add %s; both replicas serve them %.1fs after the first; the adds made %d Channels(0) calls reading %d records, %.2f ms each",
+		from, to-1, conc, added.Seconds(), float64(to-from)/added.Seconds(), b.Add, both.Seconds(), b.ChannelsCalls, b.ChannelsRows, b.ChannelsMS)
 	return nil
 }
 
