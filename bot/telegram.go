@@ -54,6 +54,10 @@ func NewTelegram(apiURL, token string, hc *http.Client) (*Telegram, error) {
 		tgbot.WithSkipGetMe(),
 		tgbot.WithHTTPClient(time.Minute, hc),
 		tgbot.WithErrorsHandler(func(error) {}),
+		// The library's own update loop is never started (getUpdates and
+		// the webhook are ours): its 1,024-slot updates channel cost about
+		// 9 KiB per channel for nothing.
+		tgbot.WithUpdatesChannelCap(0),
 	)
 	if err != nil {
 		return nil, fmt.Errorf("telegram client: %w", scrubErr(err, token))

@@ -20,6 +20,7 @@ const minSecret = 6
 // channel's when it is loaded.
 type Redactor struct {
 	mu      sync.Mutex
+	known   map[string]bool // the secrets, to add thousands in linear time
 	secrets []string
 	r       atomic.Pointer[strings.Replacer]
 }
@@ -34,9 +35,13 @@ func NewRedactor(secrets ...string) *Redactor {
 func (r *Redactor) Add(secrets ...string) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
+	if r.known == nil {
+		r.known = map[string]bool{}
+	}
 	changed := false
 	for _, s := range secrets {
-		if len(s) >= minSecret && !slices.Contains(r.secrets, s) {
+		if len(s) >= minSecret && !r.known[s] {
+			r.known[s] = true
 			r.secrets = append(r.secrets, s)
 			changed = true
 		}
