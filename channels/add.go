@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	"github.com/turn-telegram/turn-telegram/bot"
+	"github.com/turn-telegram/turn-telegram/store"
 	"github.com/turn-telegram/turn-telegram/turn"
 )
 
@@ -145,18 +146,18 @@ func (r *Registry) Add(ctx context.Context, q AddRequest) (View, error) {
 // available checks that neither the key nor the bot is taken, before
 // anything is created at Turn.
 func (r *Registry) available(ctx context.Context, key string, botID int64) error {
-	recs, err := r.cfg.Store.Channels(ctx, 0)
-	if err != nil {
+	// Two indexed lookups, whatever the number of channels.
+	switch _, err := r.cfg.Store.Channel(ctx, key); {
+	case err == nil:
+		return errorf(Conflict, nil, "channel %q exists", key)
+	case !errors.Is(err, store.ErrNotFound):
 		return errorf(Unavailable, err, "the store failed")
 	}
-	for _, rec := range recs {
-		switch {
-		case rec.Deleted:
-		case rec.Key == key:
-			return errorf(Conflict, nil, "channel %q exists", key)
-		case rec.BotID == botID:
-			return errorf(Conflict, nil, "this bot already serves channel %q", rec.Key)
-		}
+	switch rec, err := r.cfg.Store.ChannelByBot(ctx, botID); {
+	case err == nil:
+		return errorf(Conflict, nil, "this bot already serves channel %q", rec.Key)
+	case !errors.Is(err, store.ErrNotFound):
+		return errorf(Unavailable, err, "the store failed")
 	}
 	return nil
 }

@@ -102,6 +102,22 @@ func (p *Postgres) Channel(ctx context.Context, key string) (ChannelRecord, erro
 	return recs[0], nil
 }
 
+// ChannelByBot returns the channel the bot serves (index channels_bot).
+func (p *Postgres) ChannelByBot(ctx context.Context, botID int64) (ChannelRecord, error) {
+	rows, err := p.pool.Query(ctx, `SELECT `+pgChannelColumns+` FROM channels WHERE bot_id = $1 AND NOT deleted AND bot_id <> 0`, botID)
+	if err != nil {
+		return ChannelRecord{}, fmt.Errorf("store: channel of bot %d: %w", botID, err)
+	}
+	recs, err := pgx.CollectRows(rows, scanPgChannel)
+	switch {
+	case err != nil:
+		return ChannelRecord{}, fmt.Errorf("store: channel of bot %d: %w", botID, err)
+	case len(recs) == 0:
+		return ChannelRecord{}, fmt.Errorf("store: channel of bot %d: %w", botID, ErrNotFound)
+	}
+	return recs[0], nil
+}
+
 // Channels returns the channels changed after version since.
 func (p *Postgres) Channels(ctx context.Context, since int64) ([]ChannelRecord, error) {
 	rows, err := p.pool.Query(ctx, `SELECT `+pgChannelColumns+` FROM channels WHERE version > $1 ORDER BY version`, since)

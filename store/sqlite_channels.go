@@ -84,6 +84,18 @@ func (s *SQLite) Channel(ctx context.Context, key string) (ChannelRecord, error)
 	return recs[0], nil
 }
 
+// ChannelByBot returns the channel the bot serves (index channels_bot).
+func (s *SQLite) ChannelByBot(ctx context.Context, botID int64) (ChannelRecord, error) {
+	recs, err := s.queryChannels(ctx, `SELECT `+sqliteChannelColumns+` FROM channels WHERE bot_id = ? AND deleted = 0 AND bot_id <> 0`, botID)
+	switch {
+	case err != nil:
+		return ChannelRecord{}, fmt.Errorf("store: channel of bot %d: %w", botID, err)
+	case len(recs) == 0:
+		return ChannelRecord{}, fmt.Errorf("store: channel of bot %d: %w", botID, ErrNotFound)
+	}
+	return recs[0], nil
+}
+
 // Channels returns the channels changed after version since.
 func (s *SQLite) Channels(ctx context.Context, since int64) ([]ChannelRecord, error) {
 	recs, err := s.queryChannels(ctx, `SELECT `+sqliteChannelColumns+` FROM channels WHERE version > ? ORDER BY version`, since)

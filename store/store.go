@@ -359,6 +359,9 @@ type ChannelStore interface {
 	// Channel returns the channel with this key; ErrNotFound when there is
 	// none or it was removed.
 	Channel(ctx context.Context, key string) (ChannelRecord, error)
+	// ChannelByBot returns the channel served by the bot botID (non-zero);
+	// ErrNotFound when there is none (removed ones do not count).
+	ChannelByBot(ctx context.Context, botID int64) (ChannelRecord, error)
 	// Channels returns every channel whose Version is above since, removed
 	// ones included (Deleted, without Info or Sealed), by Version. Versions
 	// become visible in order: after seeing version v, a later call never

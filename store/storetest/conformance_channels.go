@@ -2,6 +2,7 @@ package storetest
 
 import (
 	"bytes"
+	"errors"
 	"fmt"
 	"sync"
 	"testing"
@@ -14,6 +15,7 @@ var channelCases = []conformanceCase{
 	{"ChannelCreateAndRead", testChannelCreate},
 	{"ChannelReplaceNeedsCurrentVersion", testChannelReplace},
 	{"ChannelOneBotOneChannel", testChannelBotUnique},
+	{"ChannelByBot", testChannelByBot},
 	{"ChannelDeleteLeavesTombstone", testChannelDelete},
 	{"ChannelsSinceVersion", testChannelsSince},
 	{"ChannelConcurrentCreate", testChannelConcurrentCreate},
@@ -245,4 +247,29 @@ func testReleaseLeases(t *testing.T, s store.Store) {
 
 func testCheckSchema(t *testing.T, s store.Store) {
 	noErr(t, "CheckSchema of a migrated store", s.CheckSchema(t.Context()))
+}
+
+func testChannelByBot(t *testing.T, s store.Store) {
+	a := putChannel(t, s, channelRec("alpha", 111))
+	putChannel(t, s, channelRec("beta", 222))
+	got, err := s.ChannelByBot(t.Context(), 111)
+	noErr(t, "ChannelByBot(111)", err)
+	sameChannel(t, "ChannelByBot(111)", got, a)
+	for _, id := range []int64{333, 0} {
+		if _, err := s.ChannelByBot(t.Context(), id); !errors.Is(err, store.ErrNotFound) {
+			t.Fatalf("ChannelByBot(%d) = %v, want ErrNotFound", id, err)
+		}
+	}
+	// A disabled channel still holds its bot; a removed one does not.
+	b, err := s.Channel(t.Context(), "beta")
+	noErr(t, "Channel(beta)", err)
+	b.Disabled = true
+	putChannel(t, s, b)
+	if got, err := s.ChannelByBot(t.Context(), 222); err != nil || got.Key != "beta" || !got.Disabled {
+		t.Fatalf("ChannelByBot of a disabled channel = %+v, %v", got, err)
+	}
+	noErr(t, "DeleteChannel", s.DeleteChannel(t.Context(), "beta"))
+	if _, err := s.ChannelByBot(t.Context(), 222); !errors.Is(err, store.ErrNotFound) {
+		t.Fatalf("ChannelByBot of a removed channel's bot = %v, want ErrNotFound", err)
+	}
 }
