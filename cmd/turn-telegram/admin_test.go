@@ -75,9 +75,7 @@ func TestAdminAuth(t *testing.T) {
 func TestAdminAPI(t *testing.T) {
 	f := newFakes(t)
 	f.tg.AddBot(clinicBotToken, "clinic_bot", "Clinic")
-	e := f.baseEnv(t)
-	e["ADMIN_TOKEN"], e["SECRET_KEY"] = testAdminToken, testSecretKey
-	e["PUBLIC_URL"] = "http://" + e["LISTEN_ADDR"]
+	e := f.adminEnv(t)
 	e["CHANNEL_SYNC_INTERVAL"] = "200ms"
 	svc := startService(t, e)
 	adm := &adminClient{t: t, token: testAdminToken}
@@ -195,10 +193,7 @@ func TestAdminAPI(t *testing.T) {
 // whole list without limit, and the bad parameters refused.
 func TestAdminChannelsPaging(t *testing.T) {
 	f := newFakes(t)
-	e := f.baseEnv(t)
-	e["ADMIN_TOKEN"], e["SECRET_KEY"] = testAdminToken, testSecretKey
-	e["PUBLIC_URL"] = "http://" + e["LISTEN_ADDR"]
-	svc := startService(t, e)
+	svc := startService(t, f.adminEnv(t))
 	adm := &adminClient{t: t, token: testAdminToken}
 	var want []string
 	for i := range 5 {
@@ -269,4 +264,15 @@ func TestAdminChannelsPaging(t *testing.T) {
 			t.Errorf("GET /admin/channels%s: %d %s, want 400 invalid", q, status, body)
 		}
 	}
+}
+
+// adminEnv is baseEnv serving hosted channels with the admin API: the
+// environment's channel, SECRET_KEY, ADMIN_TOKEN, and PUBLIC_URL at the
+// service's own address.
+func (f *fakes) adminEnv(t *testing.T) testEnv {
+	t.Helper()
+	e := f.baseEnv(t)
+	e["ADMIN_TOKEN"], e["SECRET_KEY"] = testAdminToken, testSecretKey
+	e["PUBLIC_URL"] = "http://" + e["LISTEN_ADDR"]
+	return e
 }

@@ -76,9 +76,7 @@ func TestReadinessRefusedToken(t *testing.T) {
 func TestHostedReadinessIgnoresOneTenant(t *testing.T) {
 	f := newFakes(t)
 	f.tg.AddBot(clinicBotToken, "clinic_bot", "Clinic")
-	e := f.baseEnv(t)
-	e["ADMIN_TOKEN"], e["SECRET_KEY"] = testAdminToken, testSecretKey
-	e["PUBLIC_URL"] = "http://" + e["LISTEN_ADDR"]
+	e := f.adminEnv(t)
 	e["CHANNEL_SYNC_INTERVAL"] = "200ms"
 	e["WEBHOOK_CHECK_INTERVAL"] = "200ms"
 	svc := startService(t, e)
